@@ -1,0 +1,3 @@
+"""captchalab: security toolkit for text CAPTCHAs."""
+
+__version__ = "0.1.0"

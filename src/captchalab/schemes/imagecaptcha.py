@@ -1,0 +1,49 @@
+"""Schemes drawn by the python ``captcha`` library (``ImageCaptcha``), made reproducible.
+
+``captcha`` 0.7.0 draws every random choice from the module-level ``random`` of
+``captcha.image``; we swap in the caller's seeded ``random.Random`` for the duration of one
+render (under a lock, so threads cannot interleave), which makes each image a pure function
+of its seed.
+"""
+
+from __future__ import annotations
+
+import random
+import threading
+from dataclasses import dataclass, field
+from functools import cached_property
+
+import captcha.image as captcha_image
+from PIL import Image
+
+from captchalab.schemes.base import Scheme
+
+_RANDOM_SWAP_LOCK = threading.Lock()
+
+
+@dataclass(frozen=True)
+class ImageCaptchaScheme(Scheme):
+    """``captcha.image.ImageCaptcha`` at a given size and font sizes (library default font)."""
+
+    font_sizes: tuple[int, ...] = (42, 50, 56)
+    fonts: tuple[str, ...] = field(default=())
+
+    @cached_property
+    def _generator(self) -> captcha_image.ImageCaptcha:
+        return captcha_image.ImageCaptcha(
+            width=self.width,
+            height=self.height,
+            fonts=list(self.fonts) or None,
+            font_sizes=self.font_sizes,
+        )
+
+    def render(self, text: str, rng: random.Random) -> Image.Image:
+        generator = self._generator
+        with _RANDOM_SWAP_LOCK:
+            saved = captcha_image.random
+            captcha_image.random = rng  # type: ignore[assignment]
+            try:
+                image = generator.generate_image(text)
+            finally:
+                captcha_image.random = saved
+        return image.convert("RGB")

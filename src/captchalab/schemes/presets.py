@@ -1,0 +1,26 @@
+"""The seeds' configurations, registered as named presets."""
+
+from __future__ import annotations
+
+from captchalab.charset import Charset
+from captchalab.schemes.base import Scheme
+from captchalab.schemes.imagecaptcha import ImageCaptchaScheme
+from captchalab.schemes.registry import register_scheme
+
+
+@register_scheme("hku")
+def hku() -> Scheme:
+    """HKU report: python ``captcha`` 128x48, font size 40, lengths 4-6, 59 symbols (no 0/O/o)."""
+    return ImageCaptchaScheme("hku", Charset.from_spec("@hku"), 4, 6, 128, 48, font_sizes=(40,))
+
+
+@register_scheme("digits5")
+def digits5() -> Scheme:
+    """Deep-CAPTCHA numeric: 5 digits, 160x60."""
+    return ImageCaptchaScheme("digits5", Charset.from_spec("@digits"), 5, 5, 160, 60)
+
+
+@register_scheme("alnum5")
+def alnum5() -> Scheme:
+    """Deep-CAPTCHA alphanumeric: 5 symbols from 0-9A-Z, 160x60."""
+    return ImageCaptchaScheme("alnum5", Charset.from_spec("@alnum_upper"), 5, 5, 160, 60)

@@ -1,0 +1,40 @@
+"""Scheme registry: presets registered by name, or a scheme described by a YAML file."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from captchalab.schemes.base import Scheme
+
+SchemeFactory = Callable[[], Scheme]
+_REGISTRY: dict[str, SchemeFactory] = {}
+
+
+def register_scheme(name: str) -> Callable[[SchemeFactory], SchemeFactory]:
+    """Decorator: register a zero-argument factory that builds the scheme ``name``."""
+
+    def wrap(factory: SchemeFactory) -> SchemeFactory:
+        if name in _REGISTRY:
+            raise ValueError(f"scheme {name!r} is registered twice")
+        _REGISTRY[name] = factory
+        return factory
+
+    return wrap
+
+
+def list_schemes() -> list[str]:
+    return sorted(_REGISTRY)
+
+
+def get_scheme(name_or_path: str | Path) -> Scheme:
+    """A preset by name, or a scheme loaded from a ``.yaml``/``.yml`` file."""
+    text = str(name_or_path)
+    if text in _REGISTRY:
+        return _REGISTRY[text]()
+    if text.endswith((".yaml", ".yml")):
+        from captchalab.schemes.styled import load_scheme_file
+
+        return load_scheme_file(Path(text))
+    known = ", ".join(list_schemes())
+    raise KeyError(f"unknown scheme {text!r}; presets: {known}; or pass a .yaml scheme file")
