@@ -32,9 +32,7 @@ class UnknownSymbolError(ValueError):
     def __init__(self, text: str, symbol: str, where: str | None = None) -> None:
         self.text, self.symbol, self.where = text, symbol, where
         origin = f" in {where}" if where else ""
-        super().__init__(
-            f"label {text!r}{origin} contains {symbol!r}, which is not in the charset"
-        )
+        super().__init__(f"label {text!r}{origin} contains {symbol!r}, which is not in the charset")
 
 
 def resolve_symbols(spec: str) -> str:

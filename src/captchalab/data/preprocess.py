@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from PIL import Image, ImageFilter, ImageOps
+from PIL import Image, ImageFilter
 
 # Refuse images whose decoded size could exhaust memory (decompression bombs).
 MAX_PIXELS = 40_000_000

@@ -31,7 +31,9 @@ class Scheme(ABC):
                 f"scheme {self.name!r}: bad length range {self.min_length}-{self.max_length}"
             )
         if self.width < 8 or self.height < 8:
-            raise ValueError(f"scheme {self.name!r}: image size {self.width}x{self.height} too small")
+            raise ValueError(
+                f"scheme {self.name!r}: image size {self.width}x{self.height} too small"
+            )
 
     @property
     def size(self) -> tuple[int, int]:
@@ -55,5 +57,5 @@ class Scheme(ABC):
         return self.render(text, rng), text
 
     def sample_at(self, seed: int, index: int) -> tuple[Image.Image, str]:
-        """The ``index``-th sample of the stream seeded by ``seed``; independent of other indices."""
+        """Sample ``index`` of the stream seeded by ``seed``, independent of all other indices."""
         return self.sample(random.Random(f"{self.name}:{seed}:{index}"))

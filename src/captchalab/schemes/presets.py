@@ -6,6 +6,7 @@ from captchalab.charset import Charset
 from captchalab.schemes.base import Scheme
 from captchalab.schemes.imagecaptcha import ImageCaptchaScheme
 from captchalab.schemes.registry import register_scheme
+from captchalab.schemes.words import WordsScheme
 
 
 @register_scheme("hku")
@@ -24,3 +25,10 @@ def digits5() -> Scheme:
 def alnum5() -> Scheme:
     """Deep-CAPTCHA alphanumeric: 5 symbols from 0-9A-Z, 160x60."""
     return ImageCaptchaScheme("alnum5", Charset.from_spec("@alnum_upper"), 5, 5, 160, 60)
+
+
+@register_scheme("words")
+def words() -> Scheme:
+    """Attention paper: lowercase English words of 3-8 letters, python ``captcha`` 100x50."""
+    charset = Charset.from_spec("@lower")
+    return WordsScheme("words", charset, 3, 8, 100, 50, font_sizes=(30, 34, 38))

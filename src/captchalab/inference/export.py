@@ -1,0 +1,127 @@
+"""torch checkpoint -> self-describing ONNX file, and a parity check against onnxruntime.
+
+This module needs torch (``captchalab[train]``); the Solver never imports it.
+"""
+
+from __future__ import annotations
+
+import logging
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from captchalab.data.preprocess import Preprocessing
+from captchalab.inference.metadata import INPUT_NAME, OUTPUT_NAME, ModelMetadata, write_metadata
+from captchalab.objectives.decoding import decode
+from captchalab.training.checkpoint import CheckpointMeta, load_checkpoint
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class ParityReport:
+    """How far onnxruntime's logits are from torch's on the same images."""
+
+    max_abs_diff: float
+    texts_equal: bool
+    num_images: int
+
+    def ok(self, tolerance: float = 1e-4) -> bool:
+        return self.texts_equal and self.max_abs_diff <= tolerance
+
+
+def metadata_from_checkpoint(meta: CheckpointMeta) -> ModelMetadata:
+    return ModelMetadata(
+        model_name=meta.model_name,
+        objective=meta.objective,
+        charset=meta.charset,
+        max_length=meta.max_length,
+        preprocessing=meta.preprocessing,
+    )
+
+
+def export_onnx(checkpoint: Path, out: Path, opset: int = 17) -> Path:
+    """Export a checkpoint (folder or run folder) to ``out``; returns ``out``.
+
+    The graph maps ``image`` ``(B, C, H, W)`` float32 in [0, 1] to ``logits`` ``(B, S, C)``,
+    with a dynamic batch axis; the charset, decoder and preprocessing go in its metadata.
+    """
+    model, meta = load_checkpoint(checkpoint)
+    model.eval()
+    spec = meta.preprocessing
+    example = torch.rand(2, spec.channels, spec.height, spec.width)
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    # The TorchScript exporter is fast and exact for these models; the dynamo one takes ~10x
+    # longer on the LSTM. Its deprecation and tracer warnings are expected, so keep them quiet.
+    with warnings.catch_warnings(record=True) as caught, torch.no_grad():
+        warnings.simplefilter("always")
+        torch.onnx.export(
+            model,
+            (example,),
+            str(out),
+            input_names=[INPUT_NAME],
+            output_names=[OUTPUT_NAME],
+            dynamic_axes={INPUT_NAME: {0: "batch"}, OUTPUT_NAME: {0: "batch"}},
+            opset_version=opset,
+            dynamo=False,
+        )
+    for warning in caught:
+        logger.debug("torch.onnx.export: %s", warning.message)
+    write_metadata(out, metadata_from_checkpoint(meta))
+    logger.info("exported %s (%s) to %s", checkpoint, meta.model_name, out)
+    return out
+
+
+def check_parity(checkpoint: Path, onnx_path: Path, images: np.ndarray) -> ParityReport:
+    """Run ``(N, C, H, W)`` images (float in [0, 1] or uint8) through both; compare."""
+    from captchalab.inference.solver import Solver
+
+    model, meta = load_checkpoint(checkpoint)
+    model.eval()
+    batch = _as_float(images)
+    with torch.no_grad():
+        expected = model(torch.from_numpy(batch)).numpy()
+    actual = Solver.load(onnx_path).logits(batch)
+    if actual.shape != expected.shape:
+        raise ValueError(f"ONNX logits {actual.shape} differ in shape from torch {expected.shape}")
+    torch_texts = [d.text for d in decode(expected, meta.charset, meta.objective)]
+    onnx_texts = [d.text for d in decode(actual, meta.charset, meta.objective)]
+    return ParityReport(
+        max_abs_diff=float(np.abs(actual - expected).max()) if batch.size else 0.0,
+        texts_equal=torch_texts == onnx_texts,
+        num_images=len(batch),
+    )
+
+
+def parity_images(checkpoint: Path, count: int = 8, seed: int = 0) -> np.ndarray:
+    """Images to check parity on: rendered from the checkpoint's training scheme when it
+    names one, else uniform noise of the model's input size. ``(count, C, H, W)`` float32."""
+    _, meta = load_checkpoint(checkpoint)
+    scheme = meta.config.get("scheme")
+    if isinstance(scheme, str) and scheme:
+        from captchalab.data.cache import render_arrays
+
+        try:
+            images, _ = render_arrays(scheme, meta.preprocessing, seed, count, workers=1)
+            return _as_float(images)
+        except (KeyError, ValueError, FileNotFoundError) as exc:
+            logger.warning("cannot render scheme %r (%s); checking on noise", scheme, exc)
+    return random_images(meta.preprocessing, count, seed)
+
+
+def random_images(spec: Preprocessing, count: int, seed: int = 0) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    shape = (count, spec.channels, spec.height, spec.width)
+    return rng.random(shape, dtype=np.float32)
+
+
+def _as_float(images: np.ndarray) -> np.ndarray:
+    if images.ndim != 4:
+        raise ValueError(f"expected images of shape (N, C, H, W), got {images.shape}")
+    if images.dtype == np.uint8:
+        return images.astype(np.float32) / 255.0
+    return np.ascontiguousarray(images, dtype=np.float32)

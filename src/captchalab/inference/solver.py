@@ -1,0 +1,181 @@
+"""Solve captchas with an exported ONNX model: onnxruntime, numpy and Pillow, never torch.
+
+    Solver.load("default").solve("captcha.png")  # -> Prediction(text, confidence, char_probs)
+
+The ONNX file carries its own charset, decoder and preprocessing (see ``metadata.py``), and
+images go through the same ``data.preprocess`` path the model was trained with.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, overload
+
+import numpy as np
+import onnxruntime as ort
+
+from captchalab.charset import Charset
+from captchalab.data.preprocess import ImageInput, Preprocessing, preprocess
+from captchalab.inference.metadata import METADATA_KEY, ModelMetadata
+from captchalab.objectives.decoding import decode
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_MODEL = Path(__file__).resolve().parent.parent / "assets" / "default.onnx"
+MAX_BATCH = 64
+
+
+@dataclass(frozen=True)
+class Prediction:
+    """One answer: the text, its sequence probability and each character's probability."""
+
+    text: str
+    confidence: float
+    char_probs: tuple[float, ...]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "text": self.text,
+            "confidence": self.confidence,
+            "char_probs": list(self.char_probs),
+        }
+
+
+def resolve_model_path(path: str | Path) -> Path:
+    """``"default"`` -> the shipped model; anything else is a path that must exist."""
+    if str(path) == "default":
+        if not DEFAULT_MODEL.exists():
+            raise FileNotFoundError(
+                f"the default model is not installed (expected {DEFAULT_MODEL}); pass the path "
+                "of an exported model instead, e.g. Solver.load('model.onnx') or "
+                "--model model.onnx (make one with `captchalab export CHECKPOINT -o model.onnx`)"
+            )
+        return DEFAULT_MODEL
+    resolved = Path(path)
+    if not resolved.is_file():
+        raise FileNotFoundError(f"no model file at {resolved}")
+    return resolved
+
+
+class Solver:
+    """An ONNX model plus its metadata. Thread-safe: solving keeps no mutable state."""
+
+    def __init__(self, session: ort.InferenceSession, metadata: ModelMetadata, name: str) -> None:
+        self._session = session
+        self._metadata = metadata
+        self._name = name
+        self._input_name = session.get_inputs()[0].name
+
+    @classmethod
+    def load(cls, path: str | Path = "default", threads: int | None = None) -> Solver:
+        """Open an exported captchalab ONNX file (``"default"``: the shipped model).
+
+        ``threads`` caps onnxruntime's intra-op threads (default: its own choice).
+        Raises FileNotFoundError for a missing file, ValueError for a file that is not a
+        captchalab ONNX model.
+        """
+        model_path = resolve_model_path(path)
+        options = ort.SessionOptions()
+        options.log_severity_level = 3  # errors only; onnxruntime warns about benign things
+        if threads is not None:
+            options.intra_op_num_threads = threads
+            options.inter_op_num_threads = 1
+        try:
+            session = ort.InferenceSession(
+                str(model_path), sess_options=options, providers=["CPUExecutionProvider"]
+            )
+        except Exception as exc:  # onnxruntime raises its own types for unreadable models
+            raise ValueError(f"{model_path} is not a loadable ONNX model: {exc}") from exc
+        stored = session.get_modelmeta().custom_metadata_map.get(METADATA_KEY)
+        if stored is None:
+            raise ValueError(
+                f"{model_path} is an ONNX model without captchalab metadata; "
+                "export models with `captchalab export`"
+            )
+        metadata = ModelMetadata.from_json(stored, source=str(model_path))
+        logger.info("loaded %s (%s, %s)", model_path, metadata.model_name, metadata.objective)
+        return cls(session, metadata, model_path.stem)
+
+    @property
+    def name(self) -> str:
+        """The model file's stem, e.g. ``"default"``."""
+        return self._name
+
+    @property
+    def metadata(self) -> ModelMetadata:
+        return self._metadata
+
+    @property
+    def charset(self) -> Charset:
+        return self._metadata.charset
+
+    @property
+    def preprocessing(self) -> Preprocessing:
+        return self._metadata.preprocessing
+
+    @overload
+    def solve(self, images: list[ImageInput] | tuple[ImageInput, ...]) -> list[Prediction]: ...
+
+    @overload
+    def solve(self, images: ImageInput) -> Prediction: ...
+
+    def solve(
+        self, images: ImageInput | list[ImageInput] | tuple[ImageInput, ...]
+    ) -> Prediction | list[Prediction]:
+        """A path, bytes, PIL image or ``(H, W[, C])`` array -> a Prediction; a list -> a list.
+
+        Raises ImageDecodeError for unreadable images and FileNotFoundError for missing files.
+        """
+        if isinstance(images, (list, tuple)):
+            if not images:
+                return []
+            return self.solve_arrays(np.stack([preprocess(x, self.preprocessing) for x in images]))
+        return self.solve_arrays(preprocess(images, self.preprocessing)[None])[0]
+
+    def solve_each(self, images: Sequence[ImageInput]) -> list[Prediction | Exception]:
+        """Like ``solve`` on a list, but an unreadable input yields its exception in its place
+        instead of failing the whole batch."""
+        arrays: dict[int, np.ndarray] = {}
+        errors: dict[int, Exception] = {}
+        for index, source in enumerate(images):
+            try:
+                arrays[index] = preprocess(source, self.preprocessing)
+            except (ValueError, OSError) as exc:  # ImageDecodeError is a ValueError
+                errors[index] = exc
+        solved: dict[int, Prediction] = {}
+        if arrays:
+            predictions = self.solve_arrays(np.stack(list(arrays.values())))
+            solved = dict(zip(arrays, predictions, strict=True))
+        return [solved[i] if i in solved else errors[i] for i in range(len(images))]
+
+    def solve_arrays(self, batch: np.ndarray) -> list[Prediction]:
+        """Already preprocessed ``(B, C, H, W)`` images (float in [0, 1], or uint8)."""
+        logits = self.logits(batch) / self._metadata.temperature
+        decoded = decode(logits, self.charset, self._metadata.objective)
+        return [Prediction(d.text, d.confidence, d.char_probs) for d in decoded]
+
+    def logits(self, batch: np.ndarray) -> np.ndarray:
+        """Raw (uncalibrated) ``(B, S, C)`` logits for ``(B, C, H, W)`` images."""
+        spec = self.preprocessing
+        expected = (spec.channels, spec.height, spec.width)
+        if batch.ndim != 4 or tuple(batch.shape[1:]) != expected:
+            raise ValueError(
+                f"expected a batch of shape (B, {', '.join(map(str, expected))}), got {batch.shape}"
+            )
+        if batch.dtype == np.uint8:
+            batch = batch.astype(np.float32) / 255.0
+        batch = np.ascontiguousarray(batch, dtype=np.float32)
+        outputs = [
+            self._session.run(None, {self._input_name: batch[start : start + MAX_BATCH]})[0]
+            for start in range(0, len(batch), MAX_BATCH)
+        ]
+        if not outputs:
+            return np.zeros((0, 0, self.charset.num_classes), dtype=np.float32)
+        return np.concatenate(outputs)
+
+    def __repr__(self) -> str:
+        m = self._metadata
+        return f"Solver(name={self._name!r}, model={m.model_name!r}, objective={m.objective!r})"

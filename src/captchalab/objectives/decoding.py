@@ -1,0 +1,95 @@
+"""Turning logits into text, in numpy only, so the torch-free Solver shares it with training.
+
+Every model emits logits of shape ``(B, S, C)`` where class 0 means "no symbol": the CTC
+blank, the end of an attention sequence, or an empty slot of a fixed-length model.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from captchalab.charset import Charset
+
+DECODERS = ("fixed_length", "ctc", "attention")
+
+
+@dataclass(frozen=True)
+class Decoded:
+    """One decoded sequence: its text, sequence probability and per-character probabilities."""
+
+    text: str
+    confidence: float
+    char_probs: tuple[float, ...]
+
+
+def softmax(logits: np.ndarray, axis: int = -1) -> np.ndarray:
+    shifted = logits - logits.max(axis=axis, keepdims=True)
+    exp = np.exp(shifted)
+    return exp / exp.sum(axis=axis, keepdims=True)
+
+
+def decode(logits: np.ndarray, charset: Charset, decoder: str) -> list[Decoded]:
+    """``(B, S, C)`` logits -> one :class:`Decoded` per batch item."""
+    if logits.ndim != 3:
+        raise ValueError(f"expected logits of shape (B, S, C), got {logits.shape}")
+    probs = softmax(logits.astype(np.float64))
+    if decoder == "fixed_length":
+        return [_decode_slots(p, charset) for p in probs]
+    if decoder == "ctc":
+        return [_decode_ctc(p, charset) for p in probs]
+    if decoder == "attention":
+        return [_decode_until_end(p, charset) for p in probs]
+    raise ValueError(f"unknown decoder {decoder!r}; known: {', '.join(DECODERS)}")
+
+
+def _decode_slots(probs: np.ndarray, charset: Charset) -> Decoded:
+    """Each slot is independent; empty slots (id 0) pad shorter texts."""
+    ids = probs.argmax(axis=1)
+    best = probs.max(axis=1)
+    kept = [(int(i), float(p)) for i, p in zip(ids, best, strict=True) if i != 0]
+    text = charset.decode([i for i, _ in kept])
+    return Decoded(text, float(np.prod(best)), tuple(p for _, p in kept))
+
+
+def _decode_ctc(probs: np.ndarray, charset: Charset) -> Decoded:
+    """Greedy best path: collapse repeats, drop blanks.
+
+    The confidence is the best path's probability, a lower bound on the label's probability
+    that is tight when the model is sharp (calibrated against held-out data by the Solver).
+    """
+    ids = probs.argmax(axis=1)
+    best = probs.max(axis=1)
+    emitted: list[int] = []
+    char_probs: list[float] = []
+    previous = 0
+    for frame_id, frame_prob in zip(ids, best, strict=True):
+        if frame_id != 0 and frame_id != previous:
+            emitted.append(int(frame_id))
+            char_probs.append(float(frame_prob))
+        elif frame_id != 0 and char_probs:
+            char_probs[-1] = max(char_probs[-1], float(frame_prob))
+        previous = int(frame_id)
+    return Decoded(charset.decode(emitted), float(np.prod(best)), tuple(char_probs))
+
+
+def _decode_until_end(probs: np.ndarray, charset: Charset) -> Decoded:
+    """Read symbols until the first end token (id 0); the end token's probability counts.
+
+    The last step can only end the text: a model that never ends still reads at most
+    ``S - 1`` symbols, with the last step's end probability in its confidence.
+    """
+    ids = probs.argmax(axis=1)
+    ids[-1] = 0
+    emitted: list[int] = []
+    char_probs: list[float] = []
+    confidence = 1.0
+    for step, token in enumerate(ids):
+        p = float(probs[step, token])
+        confidence *= p
+        if token == 0:
+            break
+        emitted.append(int(token))
+        char_probs.append(p)
+    return Decoded(charset.decode(emitted), confidence, tuple(char_probs))

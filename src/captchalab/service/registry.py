@@ -1,0 +1,110 @@
+"""The models a service instance serves: loaded once at startup, each behind its own runner."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+import numpy as np
+
+from captchalab.data.preprocess import Preprocessing
+from captchalab.service.batching import DirectRunner, MicroBatcher, Runner
+from captchalab.service.errors import NotReady, UnknownModel
+from captchalab.service.metrics import ServiceMetrics
+from captchalab.service.settings import ServiceSettings
+
+logger = logging.getLogger(__name__)
+
+
+class SolverLike(Protocol):
+    """What the service needs from ``captchalab.inference.Solver``."""
+
+    @property
+    def preprocessing(self) -> Preprocessing: ...
+
+    def solve_arrays(self, batch: np.ndarray) -> Sequence[Any]: ...
+
+
+SolverLoader = Callable[[str, int | None], SolverLike]
+
+
+def load_solver(path: str, threads: int | None) -> SolverLike:
+    from captchalab.inference import Solver
+
+    return Solver.load(path, threads=threads)
+
+
+@dataclass
+class LoadedModel:
+    name: str
+    solver: SolverLike
+    runner: Runner
+
+    def describe(self, default: bool) -> dict[str, Any]:
+        spec = self.solver.preprocessing
+        info: dict[str, Any] = {
+            "name": self.name,
+            "default": default,
+            "input": {"height": spec.height, "width": spec.width, "channels": spec.channels},
+        }
+        metadata = getattr(self.solver, "metadata", None)  # the file path is never exposed
+        if metadata is not None:
+            info["architecture"] = metadata.model_name
+            info["objective"] = metadata.objective
+            info["max_length"] = metadata.max_length
+        return info
+
+
+class ModelRegistry:
+    def __init__(
+        self,
+        settings: ServiceSettings,
+        metrics: ServiceMetrics,
+        loader: SolverLoader = load_solver,
+    ) -> None:
+        self.settings = settings
+        self.metrics = metrics
+        self.loader = loader
+        self.models: dict[str, LoadedModel] = {}
+        self.ready = False
+
+    async def start(self) -> None:
+        for name, path in self.settings.models.items():
+            solver = await asyncio.to_thread(self.loader, path, self.settings.threads)
+            runner = self._runner(name, solver)
+            await runner.start()
+            self.models[name] = LoadedModel(name, solver, runner)
+            logger.info("serving model %r (batching=%s)", name, self.settings.batching)
+        self.ready = True
+
+    async def stop(self) -> None:
+        self.ready = False
+        for model in self.models.values():
+            await model.runner.stop()
+
+    def get(self, name: str | None) -> LoadedModel:
+        if not self.ready:
+            raise NotReady("models are not loaded")
+        key = name or self.settings.default_model
+        if key not in self.models:
+            raise UnknownModel(f"unknown model {key!r}; see GET /v1/models")
+        return self.models[key]
+
+    def describe(self) -> list[dict[str, Any]]:
+        default = self.settings.default_model
+        return [model.describe(name == default) for name, model in self.models.items()]
+
+    def _runner(self, name: str, solver: SolverLike) -> Runner:
+        s = self.settings
+
+        def observe(size: int) -> None:
+            self.metrics.observe_batch(name, size)
+
+        if not s.batching:
+            return DirectRunner(solver.solve_arrays, s.queue_size, observe)
+        return MicroBatcher(
+            solver.solve_arrays, s.max_batch_size, s.max_wait_ms, s.queue_size, observe
+        )

@@ -1,0 +1,115 @@
+"""Request and response bodies of the HTTP API."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class SolveRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    image: str = Field(description="base64 image bytes, or a data: URL")
+    model: str | None = Field(default=None, description="model name (default: the first)")
+
+
+class BatchRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    images: list[str] = Field(description="base64 images, or data: URLs")
+    model: str | None = None
+
+
+class SolveResult(BaseModel):
+    text: str
+    confidence: float = Field(description="probability of the whole answer")
+    char_probs: list[float] = Field(description="probability of each character")
+    model: str
+    elapsed_ms: float
+
+
+class ErrorBody(BaseModel):
+    error: str = Field(description="machine-readable kind, e.g. invalid_image")
+    detail: str
+
+
+class BatchResponse(BaseModel):
+    results: list[SolveResult | ErrorBody]
+    model: str
+    elapsed_ms: float
+
+
+class InputSize(BaseModel):
+    height: int
+    width: int
+    channels: int
+
+
+class ModelInfo(BaseModel):
+    name: str
+    default: bool
+    input: InputSize
+    architecture: str | None = None
+    objective: str | None = None
+    max_length: int | None = None
+
+
+class ModelsResponse(BaseModel):
+    models: list[ModelInfo]
+
+
+class Status(BaseModel):
+    status: str
+
+
+class ReadyStatus(Status):
+    models: list[str]
+
+
+def _request_body(item_schema: dict[str, object], json_model: type[BaseModel]) -> dict:
+    return {
+        "requestBody": {
+            "required": True,
+            "content": {
+                "multipart/form-data": {"schema": item_schema},
+                "application/json": {"schema": json_model.model_json_schema()},
+            },
+        }
+    }
+
+
+SOLVE_BODY = _request_body(
+    {
+        "type": "object",
+        "required": ["image"],
+        "properties": {
+            "image": {"type": "string", "format": "binary"},
+            "model": {"type": "string"},
+        },
+    },
+    SolveRequest,
+)
+
+BATCH_BODY = _request_body(
+    {
+        "type": "object",
+        "required": ["images"],
+        "properties": {
+            "images": {"type": "array", "items": {"type": "string", "format": "binary"}},
+            "model": {"type": "string"},
+        },
+    },
+    BatchRequest,
+)
+
+ERROR_RESPONSES: dict[int | str, dict[str, object]] = {
+    status: {"model": ErrorBody, "description": description}
+    for status, description in {
+        401: "missing or invalid API key",
+        404: "unknown model",
+        413: "body or image too large",
+        415: "not a PNG, JPEG, GIF, WebP or BMP image",
+        422: "invalid request or undecodable image",
+        429: "rate limited (see Retry-After)",
+        503: "busy or not ready (see Retry-After)",
+    }.items()
+}

@@ -1,0 +1,47 @@
+"""Run the service with uvicorn: the library side of ``captchalab serve``."""
+
+from __future__ import annotations
+
+import json
+import os
+from typing import Any
+
+import uvicorn
+
+from captchalab.service.app import SETTINGS_ENV, create_app
+from captchalab.service.settings import ServiceSettings
+
+
+def build_settings(models: dict[str, str], workers: int = 1, **overrides: Any) -> ServiceSettings:
+    """Settings from ``CAPTCHALAB_*`` variables, then ``models`` and ``overrides`` on top.
+
+    With several workers, each gets an equal share of the cores unless ``threads`` is given.
+    """
+    if workers > 1 and overrides.get("threads") is None:
+        overrides["threads"] = max(1, (os.cpu_count() or 1) // workers)
+    overrides = {key: value for key, value in overrides.items() if value is not None}
+    return ServiceSettings(models=models, **overrides)
+
+
+def run(models: dict[str, str], host: str, port: int, workers: int, **overrides: Any) -> None:
+    """Serve ``models`` (name -> ONNX path or "default") on ``host:port`` until interrupted.
+
+    ``overrides`` are ``ServiceSettings`` fields (``batching=False``, ``api_key_hashes=[...]``,
+    ...); ``None`` values are ignored so a CLI can pass its unset options straight through.
+    One worker is usually best: micro-batching already uses the cores, and each worker holds
+    its own copy of the models and its own metrics.
+    """
+    settings = build_settings(models, workers, **overrides)
+    if workers <= 1:
+        uvicorn.run(create_app(settings), host=host, port=port, proxy_headers=True)
+        return
+    # Worker processes rebuild the app from the import string, reading settings from the env.
+    os.environ[SETTINGS_ENV] = json.dumps(settings.model_dump(mode="json"))
+    uvicorn.run(
+        "captchalab.service.app:create_app_from_environment",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        proxy_headers=True,
+    )

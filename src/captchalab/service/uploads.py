@@ -1,0 +1,98 @@
+"""Reading images out of a request body: multipart files or base64 strings in JSON.
+
+Problems with one image become that image's ``ServiceError`` (so a batch can report it and go
+on); problems with the request as a whole are raised.
+"""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+from fastapi import Request
+from pydantic import ValidationError
+from starlette.datastructures import UploadFile
+
+from captchalab.data.preprocess import Preprocessing
+from captchalab.service import schemas
+from captchalab.service.errors import InvalidRequest, ServiceError, UnsupportedMediaType
+from captchalab.service.images import UploadLimits, decode_base64, prepare_image
+
+Upload = bytes | ServiceError  # one image's bytes, or why it could not be read
+
+
+async def read_uploads(
+    request: Request, limits: UploadLimits, batch: bool, max_images: int = 1
+) -> tuple[list[Upload], str | None]:
+    """The body's images and its ``model`` field (``image``, or ``images`` for a batch)."""
+    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if content_type == "multipart/form-data":
+        uploads, model = await _read_multipart(request, limits, max_images, batch)
+    elif content_type == "application/json":
+        uploads, model = await _read_json(request, batch)
+    else:
+        raise UnsupportedMediaType("send multipart/form-data or application/json")
+    if not uploads:
+        raise InvalidRequest(f"no {'images' if batch else 'image'} in the request")
+    if len(uploads) > max_images:
+        raise InvalidRequest(f"at most {max_images} images per request")
+    return uploads, model
+
+
+def prepare_upload(
+    upload: Upload, spec: Preprocessing, limits: UploadLimits
+) -> np.ndarray | ServiceError:
+    """Bytes -> ``(C, H, W)`` float32 model input, or the error that stopped it."""
+    if isinstance(upload, ServiceError):
+        return upload
+    try:
+        return prepare_image(upload, spec, limits)
+    except ServiceError as exc:
+        return exc
+
+
+async def _read_multipart(
+    request: Request, limits: UploadLimits, max_images: int, batch: bool
+) -> tuple[list[Upload], str | None]:
+    field = "images" if batch else "image"
+    # One file over the limit, so that the count check reports it as such.
+    async with request.form(max_files=max_images + 1, max_fields=8, max_part_size=4096) as form:
+        model = form.get("model")
+        if model is not None and not isinstance(model, str):
+            raise InvalidRequest("model must be a text field")
+        uploads: list[Upload] = []
+        for value in form.getlist(field):
+            if isinstance(value, UploadFile):
+                uploads.append(await value.read(limits.max_bytes + 1))
+            else:
+                uploads.append(InvalidRequest(f"{field} must be a file upload"))
+    return uploads, model
+
+
+async def _read_json(request: Request, batch: bool) -> tuple[list[Upload], str | None]:
+    try:
+        data = json.loads(await request.body())
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise InvalidRequest(f"body is not valid JSON: {exc}") from None
+    try:
+        if batch:
+            many = schemas.BatchRequest.model_validate(data)
+            return [_decode(text) for text in many.images], many.model
+        one = schemas.SolveRequest.model_validate(data)
+        return [_decode(one.image)], one.model
+    except ValidationError as exc:
+        raise InvalidRequest(_summarise(exc)) from None
+
+
+def _decode(text: str) -> Upload:
+    try:
+        return decode_base64(text)
+    except ServiceError as exc:
+        return exc
+
+
+def _summarise(exc: ValidationError) -> str:
+    return "; ".join(
+        f"{'.'.join(str(p) for p in error['loc']) or 'body'}: {error['msg']}"
+        for error in exc.errors()
+    )

@@ -1,0 +1,81 @@
+"""Training configuration: a frozen dataclass, loaded strictly from YAML and flags."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+# Fixed seeds keep validation and test sets disjoint from every training stream.
+VALIDATION_SEED = 1_000_001
+TEST_SEED = 2_000_002
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """Everything that defines a training run (stored in every checkpoint)."""
+
+    model: str = "crnn"
+    scheme: str | None = "hku"
+    data: str | None = None  # labelled folder; replaces the scheme's synthetic stream
+    init: str | None = None  # checkpoint (or ONNX-free run dir) to fine-tune from
+    model_args: dict[str, Any] = field(default_factory=dict)
+    charset: str | None = None  # default: the scheme's charset
+    case_sensitive: bool = True
+    max_length: int | None = None  # default: the scheme's (or data's) longest label
+    height: int = 48
+    width: int = 128
+    channels: int = 1
+    resize: str = "stretch"
+    median_filter: int = 0
+    batch_size: int = 64
+    max_steps: int = 10_000
+    lr: float = 2e-3
+    weight_decay: float = 1e-4
+    schedule: str = "onecycle"  # onecycle | cosine | constant
+    warmup_fraction: float = 0.1
+    grad_clip: float = 5.0
+    seed: int = 0
+    cache_size: int = 0  # > 0: pre-render this many training images and cycle over them
+    augment: bool = True
+    val_size: int = 1000
+    eval_every: int = 500
+    checkpoint_every: int = 500
+    target_accuracy: float | None = None  # stop once validation exact accuracy reaches it
+    workers: int = 0  # DataLoader workers for on-the-fly rendering
+    threads: int | None = None  # torch intra-op threads (default: all cores)
+    channels_last: bool = True
+
+    def __post_init__(self) -> None:
+        if self.scheme is None and self.data is None:
+            raise ValueError("give a scheme or a data folder to train on")
+        if self.schedule not in ("onecycle", "cosine", "constant"):
+            raise ValueError(
+                f"schedule must be onecycle, cosine or constant, not {self.schedule!r}"
+            )
+        if self.batch_size < 1 or self.max_steps < 1:
+            raise ValueError("batch_size and max_steps must be positive")
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    def updated(self, **changes: Any) -> TrainConfig:
+        """A copy with the non-``None`` changes applied (flags override the file)."""
+        return replace(self, **{k: v for k, v in changes.items() if v is not None})
+
+
+def config_from_dict(data: dict[str, Any], source: str = "config") -> TrainConfig:
+    known = {f.name for f in fields(TrainConfig)}
+    unknown = sorted(set(data) - known)
+    if unknown:
+        raise ValueError(f"{source}: unknown keys {unknown}; known: {sorted(known)}")
+    return TrainConfig(**data)
+
+
+def load_config(path: Path) -> TrainConfig:
+    data = yaml.safe_load(Path(path).read_text()) or {}
+    if not isinstance(data, dict):
+        raise ValueError(f"{path}: an experiment file must be a YAML mapping")
+    return config_from_dict(data, source=str(path))

@@ -1,0 +1,165 @@
+"""What a training run reads: charset, label length, preprocessing, train and validation sets."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch.utils.data import DataLoader
+
+from captchalab.charset import Charset
+from captchalab.data.cache import cached_arrays
+from captchalab.data.datasets import FolderDataset, SyntheticDataset, collate
+from captchalab.data.preprocess import Preprocessing
+from captchalab.schemes import get_scheme
+from captchalab.training.config import VALIDATION_SEED, TrainConfig
+
+Batch = tuple[torch.Tensor, list[str]]
+Progress = Callable[[str, int, int], None]  # (task, advance, total)
+
+
+@dataclass
+class RunData:
+    charset: Charset
+    max_length: int
+    preprocessing: Preprocessing
+    val_images: np.ndarray  # (N, C, H, W) uint8
+    val_texts: list[str]
+    train_images: np.ndarray | None  # in-memory training set, or None for a synthetic stream
+    train_texts: list[str] | None
+    stream: SyntheticDataset | None
+
+
+def preprocessing_of(config: TrainConfig) -> Preprocessing:
+    return Preprocessing(
+        config.height, config.width, config.channels, config.resize, config.median_filter
+    )
+
+
+def prepare_data(
+    config: TrainConfig,
+    cache_dir: Path,
+    charset: Charset | None = None,
+    preprocessing: Preprocessing | None = None,
+    max_length: int | None = None,
+    rank: int = 0,
+    world_size: int = 1,
+    progress: Progress | None = None,
+) -> RunData:
+    """Build the datasets. ``charset``/``preprocessing``/``max_length`` are fixed when
+    fine-tuning (they come from the initial checkpoint)."""
+    preprocessing = preprocessing or preprocessing_of(config)
+    if config.data:
+        return _folder_data(config, charset, preprocessing, max_length, progress)
+    assert config.scheme is not None
+    scheme = get_scheme(config.scheme)
+    charset = charset or (
+        Charset.from_spec(config.charset, config.case_sensitive)
+        if config.charset
+        else Charset(
+            scheme.charset.symbols, config.case_sensitive and scheme.charset.case_sensitive
+        )
+    )
+    for symbol in scheme.charset.symbols:
+        charset.validate(symbol, where=f"scheme {scheme.name}")
+    max_length = max_length or config.max_length or scheme.max_length
+
+    def bar(task: str) -> Callable[[int], None] | None:
+        return (lambda n: progress(task, n, 0)) if progress else None
+
+    val_images, val_texts = cached_arrays(
+        cache_dir,
+        config.scheme,
+        preprocessing,
+        VALIDATION_SEED,
+        config.val_size,
+        progress=bar("render validation"),
+    )
+    train_images = train_texts = stream = None
+    if config.cache_size:
+        train_images, train_texts = cached_arrays(
+            cache_dir,
+            config.scheme,
+            preprocessing,
+            config.seed,
+            config.cache_size,
+            progress=bar("render training set"),
+        )
+    else:
+        stream = SyntheticDataset(scheme, preprocessing, config.seed, 0, rank, world_size)
+    return RunData(
+        charset, max_length, preprocessing, val_images, val_texts, train_images, train_texts, stream
+    )
+
+
+def _folder_data(
+    config: TrainConfig,
+    charset: Charset | None,
+    preprocessing: Preprocessing,
+    max_length: int | None,
+    progress: Progress | None,
+) -> RunData:
+    """A labelled folder, split 90/10 (at least one validation image) by a fixed shuffle."""
+    assert config.data is not None
+    if charset is None:
+        if not config.charset:
+            raise ValueError("training from scratch on a folder needs --charset (or use --init)")
+        charset = Charset.from_spec(config.charset, config.case_sensitive)
+    folder = FolderDataset(Path(config.data), charset, preprocessing)
+    images = np.stack([np.round(folder[i][0] * 255).astype(np.uint8) for i in range(len(folder))])
+    texts = [text for _, text in folder.items]
+    longest = folder.max_length
+    max_length = max_length or config.max_length or longest
+    if longest > max_length:
+        raise ValueError(
+            f"{config.data} has labels of {longest} symbols; the model reads {max_length}"
+        )
+    order = list(range(len(texts)))
+    random.Random(config.seed).shuffle(order)
+    val_count = max(1, len(order) // 10) if len(order) > 1 else 0
+    val, train = order[:val_count], order[val_count:] or order
+    return RunData(
+        charset,
+        max_length,
+        preprocessing,
+        images[val],
+        [texts[i] for i in val],
+        images[train],
+        [texts[i] for i in train],
+        None,
+    )
+
+
+def batches(
+    data: RunData, config: TrainConfig, start_step: int, rank: int = 0, world_size: int = 1
+) -> Iterator[Batch]:
+    """Training batches from ``start_step`` on; the same step always gets the same batch."""
+    if data.train_images is None:
+        assert data.stream is not None
+        data.stream.start = start_step * config.batch_size * world_size
+        loader = DataLoader(
+            data.stream,
+            batch_size=config.batch_size,
+            collate_fn=collate,
+            num_workers=config.workers,
+        )
+        yield from loader
+        return
+    assert data.train_texts is not None
+    count = len(data.train_texts)
+    per_epoch = max(1, count // (config.batch_size * world_size))
+    step = start_step
+    while True:
+        epoch, position = divmod(step, per_epoch)
+        order = np.random.default_rng([config.seed, epoch]).permutation(count)
+        begin = (position * world_size + rank) * config.batch_size
+        chosen = order[begin : begin + config.batch_size]
+        if len(chosen) < config.batch_size:  # tiny sets: wrap around
+            chosen = np.resize(order, config.batch_size)
+        images = torch.from_numpy(data.train_images[chosen]).float() / 255.0
+        yield images, [data.train_texts[i] for i in chosen]
+        step += 1

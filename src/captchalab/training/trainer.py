@@ -1,0 +1,274 @@
+"""The training loop: AdamW, a step-indexed LR schedule, checkpoints, resume, early stop.
+
+Run folder layout::
+
+    RUN/last/    the newest checkpoint (resume point)
+    RUN/best/    the checkpoint with the best validation accuracy
+    RUN/metrics.jsonl, RUN/config.yaml, RUN/cache/ (pre-rendered images)
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import torch
+import yaml
+from torch import nn
+
+from captchalab.evaluation import evaluate_predictions
+from captchalab.models import model_entry
+from captchalab.objectives import Objective, create_objective
+from captchalab.training import distributed
+from captchalab.training.augment import augment_batch
+from captchalab.training.checkpoint import (
+    CheckpointMeta,
+    build_model,
+    load_checkpoint,
+    load_training_state,
+    save_checkpoint,
+)
+from captchalab.training.config import TrainConfig
+from captchalab.training.data import Progress, RunData, batches, prepare_data
+from captchalab.training.predict import predict_arrays
+from captchalab.training.schedule import learning_rate
+
+log = logging.getLogger(__name__)
+Event = Callable[[dict[str, Any]], None]
+
+
+class RunExistsError(RuntimeError):
+    """The run folder already holds a checkpoint and ``resume`` was not asked for."""
+
+
+def train(
+    config: TrainConfig,
+    run_dir: Path,
+    resume: bool = False,
+    on_event: Event | None = None,
+    progress: Progress | None = None,
+    device: str | None = None,
+) -> dict[str, Any]:
+    """Train per ``config`` into ``run_dir``; returns the final validation metrics."""
+    run_dir = Path(run_dir)
+    info = distributed.setup(device)
+    if config.threads:
+        torch.set_num_threads(config.threads)
+    if (run_dir / "last").exists() and not resume:
+        raise RunExistsError(
+            f"{run_dir} already has a checkpoint: pass --resume, or use a new folder"
+        )
+    torch.manual_seed(config.seed + info.rank)
+    meta, model, data = _setup_model(config, run_dir, info, progress)
+    objective = create_objective(meta.objective, data.charset, data.max_length)
+    model.to(info.device)
+    if config.channels_last:
+        model.to(memory_format=torch.channels_last)  # type: ignore[call-overload]
+    optimizer = torch.optim.AdamW(
+        model.parameters(), lr=config.lr, weight_decay=config.weight_decay
+    )
+    step = 0
+    if resume and (run_dir / "last").exists():
+        last, last_meta = load_checkpoint(run_dir / "last")
+        model.load_state_dict(last.state_dict())
+        load_training_state(run_dir / "last", optimizer)
+        step = last_meta.step
+        log.info("resumed %s at step %d", run_dir, step)
+    if info.is_main:
+        run_dir.mkdir(parents=True, exist_ok=True)
+        (run_dir / "config.yaml").write_text(yaml.safe_dump(config.to_dict(), sort_keys=False))
+    loop = _Loop(
+        config,
+        run_dir,
+        meta,
+        distributed.wrap(model, info),
+        objective,
+        optimizer,
+        data,
+        info,
+        on_event,
+    )
+    try:
+        return loop.run(step)
+    finally:
+        distributed.teardown()
+
+
+def _setup_model(
+    config: TrainConfig, run_dir: Path, info: distributed.DistInfo, progress: Progress | None
+) -> tuple[CheckpointMeta, nn.Module, RunData]:
+    cache_dir = run_dir / "cache"
+    if config.init:
+        from captchalab.training.pretrained import resolve_init
+
+        init_model, init_meta = load_checkpoint(resolve_init(config.init))
+        data = prepare_data(
+            config,
+            cache_dir,
+            init_meta.charset,
+            init_meta.preprocessing,
+            init_meta.max_length,
+            info.rank,
+            info.world_size,
+            progress,
+        )
+        meta = CheckpointMeta(
+            init_meta.model_name,
+            init_meta.model_args,
+            init_meta.objective,
+            init_meta.charset,
+            init_meta.max_length,
+            init_meta.preprocessing,
+            config.to_dict(),
+        )
+        return meta, init_model, data
+    data = prepare_data(
+        config, cache_dir, rank=info.rank, world_size=info.world_size, progress=progress
+    )
+    entry = model_entry(config.model)
+    meta = CheckpointMeta(
+        config.model,
+        dict(config.model_args),
+        entry.objective,
+        data.charset,
+        data.max_length,
+        data.preprocessing,
+        config.to_dict(),
+    )
+    return meta, build_model(meta), data
+
+
+class _Loop:
+    def __init__(
+        self,
+        config: TrainConfig,
+        run_dir: Path,
+        meta: CheckpointMeta,
+        model: nn.Module,
+        objective: Objective,
+        optimizer: torch.optim.Optimizer,
+        data: RunData,
+        info: distributed.DistInfo,
+        on_event: Event | None,
+    ) -> None:
+        self.config, self.run_dir, self.meta, self.model = config, run_dir, meta, model
+        self.objective, self.optimizer, self.data, self.info = objective, optimizer, data, info
+        self.on_event = on_event or (lambda event: None)
+        self.best = self._previous_best()
+
+    def _previous_best(self) -> float:
+        best_meta = self.run_dir / "best" / "checkpoint.json"
+        if best_meta.exists():
+            return float(json.loads(best_meta.read_text())["metrics"].get("exact_accuracy", -1))
+        return -1.0
+
+    def run(self, step: int) -> dict[str, Any]:
+        config, metrics = self.config, {}
+        generator = torch.Generator()
+        started, seen = time.perf_counter(), 0
+        self.model.train()
+        for images, texts in batches(self.data, config, step, self.info.rank, self.info.world_size):
+            if step >= config.max_steps:
+                break
+            loss, lr = self._step(images, texts, step, generator)
+            step, seen = step + 1, seen + len(texts)
+            elapsed = time.perf_counter() - started
+            self.on_event(
+                {
+                    "event": "step",
+                    "step": step,
+                    "loss": loss,
+                    "lr": lr,
+                    "images_per_s": seen * self.info.world_size / max(elapsed, 1e-9),
+                }
+            )
+            done = step >= config.max_steps
+            if step % config.eval_every == 0 or done:
+                metrics = self._validate(step, loss, lr)
+                target = config.target_accuracy
+                done = done or (target is not None and metrics["exact_accuracy"] >= target)
+            if step % config.checkpoint_every == 0 or done:
+                self._save("last", step, metrics)
+            if distributed.all_agree(done, self.info):
+                break
+        return metrics
+
+    def _step(
+        self, images: torch.Tensor, texts: list[str], step: int, generator: torch.Generator
+    ) -> tuple[float, float]:
+        config = self.config
+        if config.augment:
+            # seeded by the step, so a resumed run augments exactly as an uninterrupted one
+            generator.manual_seed(config.seed * 1_000_003 + step)
+            images = augment_batch(images, generator)
+        images = images.to(self.info.device)
+        if config.channels_last:
+            images = images.contiguous(memory_format=torch.channels_last)
+        lr = learning_rate(
+            step, config.max_steps, config.lr, config.schedule, config.warmup_fraction
+        )
+        for group in self.optimizer.param_groups:
+            group["lr"] = lr
+        teacher = self.objective.teacher_forcing_targets(texts)
+        logits = (
+            self.model(images) if teacher is None else self.model(images, teacher.to(images.device))
+        )
+        loss = self.objective.loss(logits, texts)
+        self.optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        nn.utils.clip_grad_norm_(self.model.parameters(), config.grad_clip)
+        self.optimizer.step()
+        return float(loss.detach()), lr
+
+    def _validate(self, step: int, loss: float, lr: float) -> dict[str, Any]:
+        model = distributed.unwrap(self.model)
+        predictions = predict_arrays(
+            model, self.objective, self.data.val_images, device=self.info.device
+        )
+        result = evaluate_predictions(
+            self.data.val_texts,
+            [p.text for p in predictions],
+            [p.confidence for p in predictions],
+            case_sensitive=self.data.charset.case_sensitive,
+        )
+        metrics = {
+            "step": step,
+            "loss": loss,
+            "lr": lr,
+            "exact_accuracy": result.exact_accuracy,
+            "character_error_rate": result.character_error_rate,
+            "time": time.time(),
+        }
+        if self.info.is_main:
+            with (self.run_dir / "metrics.jsonl").open("a") as handle:
+                handle.write(json.dumps(metrics) + "\n")
+            if result.exact_accuracy > self.best:
+                self.best = result.exact_accuracy
+                self._save("best", step, metrics, with_optimizer=False)
+        self.on_event({"event": "validation", **metrics, "best": self.best})
+        return metrics
+
+    def _save(
+        self, name: str, step: int, metrics: dict[str, Any], with_optimizer: bool = True
+    ) -> None:
+        if not self.info.is_main:
+            return
+        meta = CheckpointMeta(
+            self.meta.model_name,
+            self.meta.model_args,
+            self.meta.objective,
+            self.meta.charset,
+            self.meta.max_length,
+            self.meta.preprocessing,
+            self.meta.config,
+            step,
+            metrics,
+        )
+        model = distributed.unwrap(self.model)
+        save_checkpoint(
+            self.run_dir / name, model, meta, self.optimizer if with_optimizer else None
+        )

@@ -1,0 +1,53 @@
+"""Every registered model exports to ONNX and matches torch on logits and decoded text."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import onnx
+import pytest
+
+from captchalab.inference.export import check_parity, export_onnx, random_images
+from captchalab.inference.metadata import FORMAT, METADATA_KEY
+from captchalab.models import list_models
+from captchalab.training.checkpoint import load_checkpoint
+
+
+@pytest.mark.parametrize("name", list_models())
+def test_export_matches_torch(
+    name: str, tmp_path: Path, make_checkpoint: Callable[..., Path]
+) -> None:
+    checkpoint = make_checkpoint(tmp_path / "checkpoint", name)
+    onnx_path = export_onnx(checkpoint, tmp_path / f"{name}.onnx")
+    _, meta = load_checkpoint(checkpoint)
+    # 100 images: a different batch size from the export's example, so the batch axis is dynamic.
+    images = random_images(meta.preprocessing, 100, seed=1)
+    report = check_parity(checkpoint, onnx_path, images)
+    assert report.num_images == 100
+    assert report.max_abs_diff < 1e-4
+    assert report.texts_equal
+    assert report.ok()
+
+
+def test_metadata_is_stored_in_the_file(onnx_model_path: Path) -> None:
+    model = onnx.load(str(onnx_model_path))
+    props = {p.key: p.value for p in model.metadata_props}
+    stored = json.loads(props[METADATA_KEY])
+    assert stored["format"] == FORMAT
+    assert stored["model_name"] == "crnn" and stored["objective"] == "ctc"
+    assert stored["charset"] == {"symbols": "0123456789", "case_sensitive": True}
+    assert stored["max_length"] == 6
+    assert stored["preprocessing"]["height"] == 32 and stored["preprocessing"]["width"] == 96
+    assert "calibration" not in stored
+    graph_input = model.graph.input[0]
+    assert graph_input.name == "image" and model.graph.output[0].name == "logits"
+    dims = graph_input.type.tensor_type.shape.dim
+    assert dims[0].dim_param and [d.dim_value for d in dims[1:]] == [1, 32, 96]
+
+
+def test_parity_accepts_uint8(crnn_checkpoint_path: Path, onnx_model_path: Path) -> None:
+    images = np.random.default_rng(0).integers(0, 256, (4, 1, 32, 96), dtype=np.uint8)
+    assert check_parity(crnn_checkpoint_path, onnx_model_path, images).ok()

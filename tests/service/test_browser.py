@@ -1,0 +1,135 @@
+"""The web page in headless Debian Chromium: dropping or pasting an image shows the answer."""
+
+from __future__ import annotations
+
+import base64
+import shutil
+import socket
+import threading
+import time
+from collections.abc import Iterator
+
+import httpx
+import pytest
+import uvicorn
+
+from captchalab.service import ServiceSettings, create_app
+
+CHROMIUM = shutil.which("chromium")
+pytestmark = pytest.mark.skipif(
+    CHROMIUM is None, reason="Debian chromium is not installed (apt-get install -y chromium)"
+)
+
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+# Builds a File from base64 bytes and delivers it the way a user's drop or paste would.
+DELIVER_JS = """
+([kind, encoded]) => {
+  const bytes = Uint8Array.from(atob(encoded), (c) => c.charCodeAt(0));
+  const file = new File([bytes], "captcha.png", { type: "image/png" });
+  const data = new DataTransfer();
+  data.items.add(file);
+  const init = { bubbles: true, cancelable: true };
+  if (kind === "drop") {
+    const zone = document.getElementById("drop-zone");
+    zone.dispatchEvent(new DragEvent("dragover", { ...init, dataTransfer: data }));
+    zone.dispatchEvent(new DragEvent("drop", { ...init, dataTransfer: data }));
+  } else {
+    document.dispatchEvent(new ClipboardEvent("paste", { ...init, clipboardData: data }));
+  }
+}
+"""
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def server_url(onnx_model_path) -> Iterator[str]:
+    settings = ServiceSettings(models={"tiny": str(onnx_model_path)}, rate_limit_per_minute=0)
+    port = _free_port()
+    config = uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning")
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not server.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            pytest.fail("uvicorn did not start")
+        time.sleep(0.05)
+    yield f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    thread.join(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def page(server_url: str) -> Iterator[object]:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True
+        )
+        context = browser.new_context(viewport={"width": 380, "height": 720})  # phone width
+        context.grant_permissions(["clipboard-read", "clipboard-write"])
+        page = context.new_page()
+        page.goto(server_url + "/")
+        # Selector waits, not wait_for_function: the page's CSP forbids string evaluation.
+        page.wait_for_selector("#model option", state="attached")
+        yield page
+        browser.close()
+
+
+@pytest.fixture(scope="module")
+def expected_text(server_url: str, png: bytes) -> str:
+    response = httpx.post(server_url + "/v1/solve", files={"image": ("c.png", png)})
+    response.raise_for_status()
+    text = str(response.json()["text"])
+    assert text, "the tiny model should answer something, or the page checks prove nothing"
+    return text
+
+
+def _deliver(page, kind: str, png: bytes) -> str:
+    """Drop or paste ``png`` and return the answer the page shows."""
+    page.evaluate(
+        "['answer', 'confidence'].forEach(id => document.getElementById(id).textContent = '')"
+    )
+    page.evaluate(DELIVER_JS, [kind, base64.b64encode(png).decode()])
+    page.wait_for_selector("#confidence:has-text('%')")
+    return page.text_content("#answer") or ""
+
+
+def test_models_are_listed(page) -> None:
+    assert page.eval_on_selector("#model", "el => el.value") == "tiny"
+
+
+def test_dropping_an_image_shows_the_answer(page, png: bytes, expected_text: str) -> None:
+    assert _deliver(page, "drop", png) == expected_text
+    assert page.is_visible("#preview")
+    assert "confident" in (page.text_content("#confidence") or "")
+
+
+def test_pasting_an_image_shows_the_answer(page, png: bytes, expected_text: str) -> None:
+    assert _deliver(page, "paste", png) == expected_text
+
+
+def test_clicking_the_answer_copies_it(page, png: bytes, expected_text: str) -> None:
+    _deliver(page, "drop", png)
+    page.click("#answer")
+    page.wait_for_selector("#status:has-text('Copied')")
+    assert expected_text in (page.text_content("#status") or "")
+
+
+def test_page_fits_a_phone_screen(page) -> None:
+    overflow = page.evaluate("document.documentElement.scrollWidth > window.innerWidth")
+    assert overflow is False

@@ -1,0 +1,120 @@
+"""`captchalab solve` and `captchalab export` end to end on a tiny untrained model."""
+
+from __future__ import annotations
+
+import io
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+from typer.testing import CliRunner
+
+from captchalab.cli import app
+
+runner = CliRunner()
+
+
+def _png(seed: int) -> bytes:
+    pixels = np.random.default_rng(seed).integers(0, 256, (48, 128), dtype=np.uint8)
+    buffer = io.BytesIO()
+    Image.fromarray(pixels).save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+@pytest.fixture()
+def images(tmp_path: Path) -> Path:
+    folder = tmp_path / "images"
+    folder.mkdir()
+    for index in range(3):
+        (folder / f"c{index}.png").write_bytes(_png(index))
+    (folder / "labels.csv").write_text("file,label\n")  # not an image: skipped in folders
+    return folder
+
+
+def _lines(text: str) -> list[str]:
+    return [line for line in text.splitlines() if line]
+
+
+def test_json_output(images: Path, onnx_model_path: Path) -> None:
+    files = [str(images / "c0.png"), str(images / "c1.png")]
+    result = runner.invoke(app, ["solve", *files, "--model", str(onnx_model_path), "--json"])
+    assert result.exit_code == 0, result.output
+    rows = [json.loads(line) for line in _lines(result.stdout)]
+    assert [row["file"] for row in rows] == files
+    for row in rows:
+        assert set(row) == {"file", "text", "confidence"}
+        assert set(row["text"]) <= set("0123456789") and 0.0 <= row["confidence"] <= 1.0
+
+
+def test_corrupt_file_among_good_ones(images: Path, onnx_model_path: Path) -> None:
+    corrupt = images / "broken.png"
+    corrupt.write_bytes(b"\x89PNG truncated")
+    args = ["solve", str(images / "c0.png"), str(corrupt), str(images / "c2.png")]
+    result = runner.invoke(app, [*args, "--model", str(onnx_model_path)])
+    assert result.exit_code == 1
+    rows = [line.split("\t") for line in _lines(result.stdout)]
+    assert [row[0] for row in rows] == [str(images / "c0.png"), str(images / "c2.png")]
+    assert all(len(row) == 3 for row in rows)
+    assert str(corrupt) in result.stderr and "cannot decode image" in result.stderr
+
+    as_json = runner.invoke(app, [*args, "--model", str(onnx_model_path), "--json"])
+    assert as_json.exit_code == 1
+    rows_json = [json.loads(line) for line in _lines(as_json.stdout)]
+    assert "error" in rows_json[1] and rows_json[1]["file"] == str(corrupt)
+    assert "text" in rows_json[0] and "text" in rows_json[2]
+
+
+def test_missing_file_fails_alone(images: Path, onnx_model_path: Path) -> None:
+    args = ["solve", str(images / "nope.png"), str(images / "c1.png")]
+    result = runner.invoke(app, [*args, "--model", str(onnx_model_path)])
+    assert result.exit_code == 1
+    assert "no such file" in result.stderr
+    assert len(_lines(result.stdout)) == 1
+
+
+def test_directory_input_is_sorted_images(images: Path, onnx_model_path: Path) -> None:
+    result = runner.invoke(app, ["solve", str(images), "--model", str(onnx_model_path)])
+    assert result.exit_code == 0, result.output
+    names = [line.split("\t")[0] for line in _lines(result.stdout)]
+    assert names == [str(images / f"c{index}.png") for index in range(3)]
+
+
+def test_stdin(onnx_model_path: Path, images: Path) -> None:
+    result = runner.invoke(app, ["solve", "-", "--model", str(onnx_model_path)], input=_png(0))
+    assert result.exit_code == 0, result.output
+    name, text, confidence = _lines(result.stdout)[0].split("\t")
+    from_file = runner.invoke(
+        app, ["solve", str(images / "c0.png"), "--model", str(onnx_model_path)]
+    )
+    assert name == "-"
+    assert [text, confidence] == _lines(from_file.stdout)[0].split("\t")[1:]
+
+
+def test_vote_prints_one_answer(images: Path, onnx_model_path: Path) -> None:
+    result = runner.invoke(app, ["solve", str(images), "--model", str(onnx_model_path), "--vote"])
+    assert result.exit_code == 0, result.output
+    assert len(_lines(result.stdout)) == 1
+    as_json = runner.invoke(
+        app, ["solve", str(images), "--model", str(onnx_model_path), "--vote", "--json"]
+    )
+    row = json.loads(as_json.stdout)
+    assert len(row["files"]) == 3 and {"text", "confidence"} <= set(row)
+
+
+def test_missing_default_model_is_explained(images: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from captchalab.inference import solver
+
+    monkeypatch.setattr(solver, "DEFAULT_MODEL", images / "absent.onnx")
+    result = runner.invoke(app, ["solve", str(images / "c0.png")])
+    assert result.exit_code == 2
+    assert "default model is not installed" in result.stderr
+
+
+def test_export_with_parity_check(crnn_checkpoint_path: Path, tmp_path: Path) -> None:
+    out = tmp_path / "exported.onnx"
+    result = runner.invoke(app, ["export", str(crnn_checkpoint_path), "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    assert out.exists()
+    assert "parity on 8 images" in result.stdout and ": ok" in result.stdout

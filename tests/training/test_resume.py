@@ -1,0 +1,64 @@
+"""A killed run resumed from its last checkpoint ends exactly where an uninterrupted run ends."""
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+import torch
+from safetensors.torch import load_file
+
+from captchalab.training.config import TrainConfig
+from captchalab.training.trainer import RunExistsError, train
+
+CONFIG = TrainConfig(
+    model="crnn",
+    scheme="digits5",
+    height=32,
+    width=96,
+    batch_size=8,
+    max_steps=6,
+    cache_size=32,
+    val_size=8,
+    eval_every=3,
+    checkpoint_every=2,
+    threads=1,
+    model_args={"channels": [8, 8, 16, 16], "hidden": 16},
+)
+
+
+class Killed(Exception):
+    pass
+
+
+def _kill_at(step: int):  # type: ignore[no-untyped-def]
+    def on_event(event: dict[str, Any]) -> None:
+        if event["event"] == "step" and event["step"] == step:
+            raise Killed
+
+    return on_event
+
+
+def _state(run: Path) -> tuple[dict[str, torch.Tensor], dict[str, torch.Tensor]]:
+    return (
+        load_file(str(run / "last" / "model.safetensors")),
+        load_file(str(run / "last" / "training.safetensors")),
+    )
+
+
+def test_kill_and_resume_matches_an_uninterrupted_run(tmp_path: Path) -> None:
+    straight, resumed = tmp_path / "straight", tmp_path / "resumed"
+    train(CONFIG, straight)
+    with pytest.raises(Killed):
+        train(CONFIG, resumed, on_event=_kill_at(5))  # the step-4 checkpoint is on disk
+    with pytest.raises(RunExistsError):
+        train(CONFIG, resumed)
+    train(CONFIG, resumed, resume=True)
+    weights_a, optimizer_a = _state(straight)
+    weights_b, optimizer_b = _state(resumed)
+    assert weights_a.keys() == weights_b.keys() and optimizer_a.keys() == optimizer_b.keys()
+    for name in weights_a:
+        torch.testing.assert_close(weights_a[name], weights_b[name], rtol=0, atol=0)
+    for name in optimizer_a:
+        torch.testing.assert_close(optimizer_a[name], optimizer_b[name], rtol=0, atol=0)
+    lines = (resumed / "metrics.jsonl").read_text().splitlines()
+    assert len(lines) == 2  # validations at steps 3 and 6, none repeated
