@@ -175,6 +175,8 @@ def train(
                     f"{event['images_per_s']:.0f} img/s"
                 )
                 bar.update(step_task, completed=event["step"], info=info)
+                if not bar.console.is_terminal and event["step"] % 100 == 0:
+                    bar.console.print(f"step {event['step']}/{settings.max_steps}: {info}")
             else:
                 bar.console.print(
                     f"step {event['step']}: exact {event['exact_accuracy']:.2%} "

@@ -94,7 +94,7 @@ def cached_arrays(
             return data["images"], [str(t) for t in data["texts"]]
     images, texts = render_arrays(scheme_spec, preprocessing, seed, count, workers, progress)
     path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_suffix(".partial.npz")
+    partial = path.with_suffix(f".{os.getpid()}.partial.npz")  # DDP ranks may race here
     np.savez(partial, images=images, texts=np.array(texts, dtype=str))
     partial.replace(path)  # atomic: a killed run never leaves a truncated cache
     return images, texts

@@ -16,6 +16,8 @@ class Scheme(ABC):
     """A captcha generator.
 
     ``render`` must draw every random choice from ``rng`` so that a seed fixes the image.
+    ``width`` x ``height`` is the image size, or the largest one for a ``variable_size``
+    scheme (such as ``mix``), whose images preprocessing resizes to the model's input.
     """
 
     name: str
@@ -41,6 +43,11 @@ class Scheme(ABC):
         return (self.width, self.height)
 
     @property
+    def variable_size(self) -> bool:
+        """True when ``render`` returns images of varying size, each at most ``self.size``."""
+        return False
+
+    @property
     def fixed_length(self) -> bool:
         return self.min_length == self.max_length
 
@@ -50,7 +57,7 @@ class Scheme(ABC):
 
     @abstractmethod
     def render(self, text: str, rng: random.Random) -> Image.Image:
-        """Draw ``text`` as an RGB image of ``self.size``."""
+        """Draw ``text`` as an RGB image of ``self.size`` (at most that if ``variable_size``)."""
 
     def sample(self, rng: random.Random) -> tuple[Image.Image, str]:
         text = self.sample_text(rng)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from captchalab.charset import Charset
 from captchalab.schemes.base import Scheme
 from captchalab.schemes.imagecaptcha import ImageCaptchaScheme
+from captchalab.schemes.mix import MixScheme
 from captchalab.schemes.registry import register_scheme
 from captchalab.schemes.words import WordsScheme
 
@@ -32,3 +33,9 @@ def words() -> Scheme:
     """Attention paper: lowercase English words of 3-8 letters, python ``captcha`` 100x50."""
     charset = Charset.from_spec("@lower")
     return WordsScheme("words", charset, 3, 8, 100, 50, font_sizes=(30, 34, 38))
+
+
+@register_scheme("mix")
+def mix() -> Scheme:
+    """General model: case-sensitive 0-9A-Za-z, lengths 3-8, many looks, 80x30 to 250x100."""
+    return MixScheme("mix", Charset.from_spec("@alnum"), 3, 8, 250, 100)

@@ -1,9 +1,10 @@
 """Our own seeded captcha renderer (Pillow + numpy), configured by a :class:`Style` or YAML.
 
 Characters are drawn one by one (random font, size, colour, tilt), laid out with vertical
-jitter and overlap, sine-warped, composited over a plain or gradient background, then covered
-with noise dots, lines and arcs. For given font files and Pillow version an image is a pure
-function of the ``rng`` passed to :meth:`StyledScheme.render`. The YAML format is described
+jitter and overlap, sine-warped, composited over a plain or gradient background (optionally
+ruled with a grid), then covered with noise dots, lines and arcs, and optionally blurred.
+For given font files and Pillow version an image is a pure function of the ``rng`` passed
+to :meth:`StyledScheme.render`. The YAML format is described
 in :mod:`captchalab.schemes.styled_config`.
 """
 
@@ -14,7 +15,7 @@ import random
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from PIL import Image
+from PIL import Image, ImageFilter
 
 from captchalab.schemes import styled_render as draw
 from captchalab.schemes.base import Scheme
@@ -33,6 +34,8 @@ class StyledScheme(Scheme):
         """``text`` as an RGB image of ``self.size`` (width, height)."""
         style, colours = self.style, self.style.colours
         image = draw.background(self.size, rng, colours.background, style.gradient)
+        if style.grid != (0, 0):
+            draw.draw_grid(image, rng, style.grid, colours.grid)
         word_colour = draw.sample_colour(rng, colours.text)
         glyphs = []
         for char in text:
@@ -62,6 +65,8 @@ class StyledScheme(Scheme):
             lines=(rng.randint(*style.noise_lines), style.line_width),
             arcs=rng.randint(*style.noise_arcs),
         )
+        if style.blur > 0:
+            image = image.filter(ImageFilter.GaussianBlur(style.blur))
         return image
 
 

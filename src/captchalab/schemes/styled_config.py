@@ -24,29 +24,25 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field, fields
-from importlib import resources
 from pathlib import Path
 from typing import Any, Literal
 
 import yaml
 
 from captchalab.charset import Charset
+from captchalab.schemes.fonts import shipped_fonts
 from captchalab.schemes.styled_render import ColourRange
-
-_DEJAVU_DIR = Path("/usr/share/fonts/truetype/dejavu")
-_DEJAVU_FACES = ("Sans", "Sans-Bold", "Serif", "Serif-Bold", "SansMono", "SansMono-Bold")
 
 
 def default_fonts() -> tuple[str, ...]:
-    """DejaVu faces where installed, else the font bundled with the ``captcha`` package."""
-    found = tuple(str(_DEJAVU_DIR / f"DejaVu{face}.ttf") for face in _DEJAVU_FACES)
-    found = tuple(path for path in found if Path(path).is_file())
-    return found or (str(resources.files("captcha") / "data" / "DroidSansMono.ttf"),)
+    """The fonts shipped with captchalab, so images do not depend on the system's fonts."""
+    return shipped_fonts()
 
 
 _LIGHT: ColourRange = ((220, 255), (220, 255), (220, 255))
 _DARK: ColourRange = ((0, 120), (0, 120), (0, 120))
 _DARKER: ColourRange = ((0, 60), (0, 60), (0, 60))
+_GREY: ColourRange = ((150, 200), (150, 200), (150, 200))
 
 
 @dataclass(frozen=True)
@@ -57,6 +53,7 @@ class Colours:
     text: ColourRange = _DARK
     noise: ColourRange | None = None
     outline: ColourRange = _DARKER
+    grid: ColourRange = _GREY
 
     def __post_init__(self) -> None:
         for item in fields(self):
@@ -76,7 +73,8 @@ class Style:
     after each character as a fraction of its width (negative overlaps). ``outline``: stroke
     width in pixels (0: none). ``colour_per``: one text colour per ``"char"`` or per
     ``"word"``. ``noise_*``: counts; ``dot_size``: dot diameters; ``line_width``: width of
-    noise lines and arcs, in pixels.
+    noise lines and arcs, in pixels. ``grid``: spacing (low, high) of background grid lines
+    in pixels, (0, 0) for none. ``blur``: radius of a Gaussian blur applied last (0: none).
     """
 
     fonts: tuple[str, ...] = field(default_factory=default_fonts)
@@ -93,6 +91,8 @@ class Style:
     noise_lines: tuple[int, int] = (0, 0)
     noise_arcs: tuple[int, int] = (0, 0)
     line_width: tuple[int, int] = (1, 2)
+    grid: tuple[int, int] = (0, 0)
+    blur: float = 0.0
     colours: Colours = field(default_factory=Colours)
 
     def __post_init__(self) -> None:
@@ -107,8 +107,10 @@ class Style:
             _check_range(name, getattr(self, name), minimum[name])
         for name in ("noise_dots", "noise_lines", "noise_arcs"):
             _check_range(name, getattr(self, name), 0)
-        if self.rotation < 0 or self.warp < 0 or self.outline < 0:
-            raise ValueError("style: rotation, warp and outline must not be negative")
+        if self.grid != (0, 0):
+            _check_range("grid", self.grid, 2)
+        if self.rotation < 0 or self.warp < 0 or self.outline < 0 or self.blur < 0:
+            raise ValueError("style: rotation, warp, outline and blur must not be negative")
 
 
 def _check_range(name: str, pair: tuple[float, float], minimum: float) -> None:
@@ -201,6 +203,8 @@ _STYLE_PARSERS: dict[str, Callable[[object, str], Any]] = {
     "noise_lines": _range(_int),
     "noise_arcs": _range(_int),
     "line_width": _range(_int),
+    "grid": _range(_int),
+    "blur": _number,
 }
 
 

@@ -48,6 +48,19 @@ def background(
     return Image.fromarray(np.rint(pixels).astype(np.uint8))
 
 
+def draw_grid(
+    image: Image.Image, rng: random.Random, spacing: tuple[int, int], colours: ColourRange
+) -> None:
+    """Draw in place a lattice of 1-pixel lines ``spacing`` (min, max) pixels apart."""
+    step, colour = rng.randint(*spacing), sample_colour(rng, colours)
+    draw = ImageDraw.Draw(image)
+    width, height = image.size
+    for x in range(rng.randrange(step), width, step):
+        draw.line(((x, 0), (x, height - 1)), fill=colour)
+    for y in range(rng.randrange(step), height, step):
+        draw.line(((0, y), (width - 1, y)), fill=colour)
+
+
 def draw_glyph(
     char: str,
     font: ImageFont.FreeTypeFont,
