@@ -1,0 +1,16 @@
+"""``captchalab`` command line: each command parses, calls one library function, prints."""
+
+from __future__ import annotations
+
+import logging
+
+from captchalab.cli import data, inference, training  # noqa: F401  (register the commands)
+from captchalab.cli.app import app
+
+
+def main() -> None:
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    app()
+
+
+__all__ = ["app", "main"]

@@ -1,0 +1,3 @@
+from captchalab.cli import main
+
+main()

@@ -1,0 +1,123 @@
+"""Commands that export models and solve images."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from captchalab.cli.app import app, console, fail
+
+
+@app.command()
+def export(
+    checkpoint: Annotated[Path, typer.Argument(help="Checkpoint folder or run folder.")],
+    out: Annotated[Path, typer.Option("-o", "--out", help="ONNX file to write.")],
+    check: Annotated[
+        bool, typer.Option(help="Compare ONNX Runtime with torch on a few images.")
+    ] = True,
+    opset: Annotated[int, typer.Option(help="ONNX opset version.")] = 17,
+) -> None:
+    """Export a checkpoint to a self-describing ONNX file (for `solve` and the service)."""
+    from captchalab.inference.export import check_parity, export_onnx, parity_images
+
+    try:
+        path = export_onnx(checkpoint, out, opset=opset)
+    except (ValueError, FileNotFoundError, KeyError) as exc:
+        raise fail(str(exc).strip("'\"")) from exc
+    print(f"wrote {path}")
+    if check:
+        report = check_parity(checkpoint, path, parity_images(checkpoint))
+        print(
+            f"parity on {report.num_images} images: max |torch - onnx| "
+            f"{report.max_abs_diff:.2e}, texts {'equal' if report.texts_equal else 'DIFFER'}: "
+            f"{'ok' if report.ok() else 'FAILED'}"
+        )
+        if not report.ok():
+            raise typer.Exit(1)
+
+
+@app.command()
+def solve(
+    paths: Annotated[
+        list[str], typer.Argument(help="Image files, folders (their images), or - for stdin.")
+    ],
+    model: Annotated[str, typer.Option(help="'default' or an exported .onnx file.")] = "default",
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON object per line.")] = False,
+    combine: Annotated[
+        bool, typer.Option("--vote", help="All inputs show one captcha: print one answer.")
+    ] = False,
+) -> None:
+    """Solve captchas: prints file<TAB>text<TAB>confidence (exit 1 if any input failed).
+
+    Examples:\n
+      captchalab solve captcha.png\n
+      curl -s https://example.org/captcha | captchalab solve - --json
+    """
+    import json
+
+    import click
+
+    from captchalab.inference import Solver, vote
+    from captchalab.inference.inputs import STDIN, expand_inputs
+
+    try:
+        solver = Solver.load(model)
+    except (FileNotFoundError, ValueError) as exc:
+        raise fail(str(exc)) from exc
+    names = expand_inputs(paths)
+    if not names:
+        raise fail(f"no images found in {', '.join(paths)}")
+    sources = [click.get_binary_stream("stdin").read() if n == STDIN else n for n in names]
+    solved: list[tuple[str, Any]] = []
+    for name, result in zip(names, solver.solve_each(sources), strict=True):
+        if isinstance(result, Exception):
+            message = "no such file" if isinstance(result, FileNotFoundError) else str(result)
+            typer.echo(f"{name}\terror: {message}", err=True)
+            if as_json:
+                print(json.dumps({"file": name, "error": message}))
+            continue
+        solved.append((name, result))
+        if not combine:
+            row = {"file": name, "text": result.text, "confidence": round(result.confidence, 6)}
+            print(json.dumps(row) if as_json else f"{name}\t{result.text}\t{result.confidence:.4f}")
+    if combine and solved:
+        answer = vote([prediction for _, prediction in solved])
+        files = [name for name, _ in solved]
+        row = {"files": files, "text": answer.text, "confidence": round(answer.confidence, 6)}
+        print(json.dumps(row) if as_json else f"{answer.text}\t{answer.confidence:.4f}")
+    if len(solved) < len(names):
+        raise typer.Exit(1)
+
+
+@app.command()
+def serve(
+    model: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="NAME=PATH of an ONNX model; repeat for several (default: the shipped model)."
+        ),
+    ] = None,
+    host: Annotated[str, typer.Option(help="Interface to bind; 0.0.0.0 exposes it.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="TCP port.")] = 8000,
+    workers: Annotated[
+        int, typer.Option(min=1, help="Processes (1 + micro-batching is best).")
+    ] = 1,
+    batching: Annotated[bool, typer.Option(help="Micro-batch concurrent requests.")] = True,
+) -> None:
+    """Serve the HTTP API and the web page (drag, drop or paste a captcha).
+
+    More settings (API keys, rate limits, CORS, upload limits) come from CAPTCHALAB_*
+    environment variables; see docs/api.md.
+    """
+    from captchalab.service.server import run
+
+    models: dict[str, str] = {}
+    for item in model or ["default=default"]:
+        name, sep, path = item.partition("=")
+        if not sep or not name or not path:
+            raise fail(f"--model takes NAME=PATH, got {item!r}")
+        models[name] = path
+    console.print(f"serving {', '.join(models)} on http://{host}:{port}/")
+    run(models, host, port, workers, batching=batching)
