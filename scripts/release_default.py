@@ -1,0 +1,59 @@
+"""Install a trained run as the shipped default model.
+
+    python scripts/release_default.py runs/default_mix [--calibration-images 2000]
+
+Copies the run's best checkpoint (weights + JSON only, no optimiser state) to
+``src/captchalab/assets/default/`` (the start point of ``train --init default``), exports it to
+``src/captchalab/assets/default.onnx`` with a parity check, and fits the confidence temperature
+on images rendered from the training scheme's validation seed (never the test seed).
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+from pathlib import Path
+
+import numpy as np
+
+from captchalab.data.cache import render_arrays
+from captchalab.inference.calibration import calibrate_onnx
+from captchalab.inference.export import check_parity, export_onnx
+from captchalab.training.checkpoint import META_FILE, WEIGHTS_FILE, load_checkpoint
+from captchalab.training.config import VALIDATION_SEED
+
+ASSETS = Path(__file__).resolve().parent.parent / "src" / "captchalab" / "assets"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("run", type=Path, help="run folder (its best/ checkpoint is used)")
+    parser.add_argument("--calibration-images", type=int, default=2000)
+    args = parser.parse_args()
+    source = args.run / "best"
+    _, meta = load_checkpoint(source)
+    scheme = meta.config.get("scheme")
+    if not scheme:
+        raise SystemExit("the run has no scheme to render calibration images from")
+    target = ASSETS / "default"
+    shutil.rmtree(target, ignore_errors=True)
+    target.mkdir(parents=True)
+    for name in (META_FILE, WEIGHTS_FILE):
+        shutil.copy2(source / name, target / name)
+    onnx_path = export_onnx(target, ASSETS / "default.onnx")
+    images, labels = render_arrays(
+        scheme, meta.preprocessing, VALIDATION_SEED, args.calibration_images
+    )
+    parity = check_parity(target, onnx_path, images[:100].astype(np.float32) / 255.0)
+    if not parity.ok():
+        raise SystemExit(f"ONNX parity failed: {parity}")
+    temperature = calibrate_onnx(onnx_path, images.astype(np.float32) / 255.0, labels)
+    size_mb = onnx_path.stat().st_size / 1e6
+    print(
+        f"default model: step {meta.step}, {size_mb:.1f} MB, parity {parity.max_abs_diff:.1e}, "
+        f"temperature {temperature:.2f}"
+    )
+
+
+if __name__ == "__main__":
+    main()
