@@ -95,3 +95,10 @@ def progress_bar(console: Console) -> Progress:
         TimeElapsedColumn(),
         console=console,
     )
+
+
+def publish(text: str, out: Path) -> None:
+    """Write a markdown result to ``out`` (creating its folder) and echo it to stdout."""
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(text)
+    print(text)

@@ -14,7 +14,7 @@ import argparse
 from pathlib import Path
 
 import numpy as np
-from bench_common import command_line, machine_lines, markdown_table, percent
+from bench_common import command_line, machine_lines, markdown_table, percent, publish
 
 from captchalab.data.cache import render_arrays
 from captchalab.evaluation import coverage_table, expected_calibration_error, reliability_table
@@ -109,9 +109,7 @@ def main() -> None:
         )
         lines.append(f"T = {temperature:.2f} written into {args.model}.")
     text = "\n".join(lines) + "\n"
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(text)
-    print(text)
+    publish(text, args.out)
 
 
 if __name__ == "__main__":

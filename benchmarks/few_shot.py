@@ -38,6 +38,7 @@ from bench_common import (
     markdown_table,
     percent,
     progress_bar,
+    publish,
 )
 from rich.console import Console
 from rich.progress import Progress
@@ -294,9 +295,7 @@ def main(argv: list[str] | None = None) -> None:
         if args.work_dir is None:
             shutil.rmtree(work_dir, ignore_errors=True)
     text = report(args, init, meta, rows)
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(text)
-    print(text)
+    publish(text, args.out)
     console.print(f"wrote {args.out}")
 
 

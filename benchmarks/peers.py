@@ -31,6 +31,7 @@ from bench_common import (
     markdown_table,
     percent,
     progress_bar,
+    publish,
 )
 from bench_sets import BenchSet, set_builders
 from peer_solvers import BenchSolver, CaptchalabSolver, load_peers
@@ -261,9 +262,7 @@ def main(argv: list[str] | None = None) -> None:
         sets = build_sets(args, bar, note)
         runs = run_all(solvers, sets, args.warmup, bar)
     text = report(args, sets, runs, notes)
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(text)
-    print(text)
+    publish(text, args.out)
     console.print(f"wrote {args.out}")
 
 

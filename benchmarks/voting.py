@@ -13,7 +13,7 @@ import argparse
 import random
 from pathlib import Path
 
-from bench_common import command_line, machine_lines, markdown_table, percent, progress_bar
+from bench_common import command_line, machine_lines, markdown_table, percent, progress_bar, publish
 from rich.console import Console
 
 from captchalab.inference import Solver, vote
@@ -64,9 +64,7 @@ def main() -> None:
         *markdown_table(["renderings", "exact accuracy"], rows),
     ]
     text = "\n".join(lines) + "\n"
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(text)
-    print(text)
+    publish(text, args.out)
 
 
 if __name__ == "__main__":
