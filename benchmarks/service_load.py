@@ -1,27 +1,39 @@
 """Load test for the HTTP service, micro-batching on vs off, against the raw Solver.
 
     python benchmarks/service_load.py --model model.onnx --seconds 10
+    python benchmarks/service_load.py --model model.onnx --seconds 5 --driver wrk
 
-Starts ``uvicorn`` in a subprocess per mode, drives ``POST /v1/solve`` with an asyncio httpx
-client at each concurrency, and prints a markdown table: requests/s, p50/p99 latency, errors,
-and each row's throughput as a fraction of the raw Solver's batched throughput
-(``solve_arrays`` on batches of 64, in this process, with the server stopped). The client and
-the server share this machine's cores, so the ratios are what matter, not absolute numbers.
+Starts ``captchalab serve`` in a subprocess per mode, drives ``POST /v1/solve`` at each
+concurrency and prints a markdown table: requests/s, p50/p99 latency, errors, the server's mean
+batch size (from ``/metrics``) and each row's throughput as a fraction of the raw Solver's
+batched throughput (``solve_arrays`` on batches of 64, in this process, with the server
+stopped). The client and the server share this machine's cores, so the ratios are what
+matter, not absolute numbers.
+
+Drivers: ``httpx`` (default) is an asyncio client in this process; ``wrk`` runs the ``wrk``
+load generator (``apt-get install wrk``) with ``benchmarks/wrk/solve.lua``. wrk's C event loop
+spends far less CPU per request, which leaves more of a small machine to the server. Every
+request sends the same prebuilt body: a multipart upload (default) or ``--body json`` base64.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import base64
 import io
 import json
 import os
+import re
+import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import IO
 
 import httpx
 import numpy as np
@@ -30,23 +42,45 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from captchalab.inference import Solver
 
+WRK_SCRIPT = Path(__file__).resolve().parent / "wrk" / "solve.lua"
+BOUNDARY = "captchalab-load-boundary"
+
 
 @dataclass
 class LoadResult:
     mode: str
     concurrency: int
-    requests: int
-    errors: int
+    requests: int  # answered with 200
+    errors: int  # other statuses, timeouts and socket errors
     seconds: float
-    latencies_ms: list[float]
+    p50_ms: float
+    p99_ms: float
     mean_batch: float = float("nan")
 
     @property
     def per_second(self) -> float:
         return self.requests / self.seconds
 
-    def percentile(self, q: float) -> float:
-        return float(np.percentile(self.latencies_ms, q)) if self.latencies_ms else float("nan")
+
+@dataclass(frozen=True)
+class RequestBody:
+    content: bytes
+    content_type: str
+
+
+def request_body(image: bytes, kind: str) -> RequestBody:
+    """The ``POST /v1/solve`` body: a multipart ``image`` file or JSON with base64 ``image``."""
+    if kind == "json":
+        text = json.dumps({"image": base64.b64encode(image).decode("ascii")})
+        return RequestBody(text.encode(), "application/json")
+    head = (
+        f"--{BOUNDARY}\r\n"
+        'Content-Disposition: form-data; name="image"; filename="c.png"\r\n'
+        "Content-Type: application/octet-stream\r\n\r\n"
+    )
+    tail = f"\r\n--{BOUNDARY}--\r\n"
+    content = head.encode() + image + tail.encode()
+    return RequestBody(content, f"multipart/form-data; boundary={BOUNDARY}")
 
 
 def sample_image(solver: Solver, path: str | None) -> bytes:
@@ -79,27 +113,30 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def start_server(model: str, batching: bool, port: int) -> subprocess.Popen[bytes]:
+def start_server(model: str, batching: bool, port: int, log: IO[bytes]) -> subprocess.Popen[bytes]:
+    """``captchalab serve``, exactly as users run it, with rate limiting off; output to ``log``."""
     env = {
         **os.environ,
-        "CAPTCHALAB_MODELS": json.dumps({"default": model}),
-        "CAPTCHALAB_BATCHING": str(batching).lower(),
         "CAPTCHALAB_RATE_LIMIT_PER_MINUTE": "0",
         "CAPTCHALAB_QUEUE_SIZE": "4096",
     }
     command = [
-        sys.executable, "-m", "uvicorn", "--factory",
-        "captchalab.service.app:create_app_from_environment",
-        "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning",
+        sys.executable, "-m", "captchalab.cli", "serve", "--model", f"default={model}",
+        "--host", "127.0.0.1", "--port", str(port),
+        "--batching" if batching else "--no-batching",
     ]  # fmt: skip
-    return subprocess.Popen(command, env=env)
+    return subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT)
 
 
-def wait_ready(url: str, process: subprocess.Popen[bytes], timeout_s: float = 60) -> None:
+def wait_ready(
+    url: str, process: subprocess.Popen[bytes], log: IO[bytes], timeout_s: float = 60
+) -> None:
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise RuntimeError(f"server exited with code {process.returncode}")
+            log.seek(0)
+            tail = log.read().decode(errors="replace")[-2000:]
+            raise RuntimeError(f"server exited with code {process.returncode}:\n{tail}")
         try:
             if httpx.get(url + "/readyz", timeout=1).status_code == 200:
                 return
@@ -109,10 +146,13 @@ def wait_ready(url: str, process: subprocess.Popen[bytes], timeout_s: float = 60
     raise RuntimeError("server did not become ready")
 
 
-async def drive(url: str, image: bytes, concurrency: int, seconds: float, mode: str) -> LoadResult:
+async def drive_httpx(
+    url: str, body: RequestBody, concurrency: int, seconds: float, mode: str
+) -> LoadResult:
     latencies: list[float] = []
     errors = 0
     limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
+    headers = {"content-type": body.content_type}
 
     async with httpx.AsyncClient(base_url=url, limits=limits, timeout=30) as client:
 
@@ -120,7 +160,7 @@ async def drive(url: str, image: bytes, concurrency: int, seconds: float, mode: 
             nonlocal errors
             start = time.perf_counter()
             try:
-                response = await client.post("/v1/solve", files={"image": ("c.png", image)})
+                response = await client.post("/v1/solve", content=body.content, headers=headers)
                 ok = response.status_code == 200
             except httpx.HTTPError:
                 ok = False
@@ -141,7 +181,63 @@ async def drive(url: str, image: bytes, concurrency: int, seconds: float, mode: 
 
         await asyncio.gather(*(worker() for _ in range(concurrency)))
         elapsed = time.perf_counter() - start
-    return LoadResult(mode, concurrency, len(latencies), errors, elapsed, latencies)
+    p50, p99 = np.percentile(latencies, [50, 99]) if latencies else (float("nan"),) * 2
+    return LoadResult(mode, concurrency, len(latencies), errors, elapsed, float(p50), float(p99))
+
+
+def drive_wrk(
+    url: str, body: RequestBody, concurrency: int, seconds: float, mode: str, threads: int
+) -> LoadResult:
+    """One ``wrk --latency`` run with ``concurrency`` connections, parsed into a LoadResult."""
+    with tempfile.NamedTemporaryFile(suffix=".body") as file:
+        file.write(body.content)
+        file.flush()
+        env = {**os.environ, "WRK_BODY_FILE": file.name, "WRK_CONTENT_TYPE": body.content_type}
+        command = [
+            "wrk", f"-t{max(1, min(threads, concurrency))}", f"-c{concurrency}",
+            f"-d{max(1, round(seconds))}s", "--timeout", "30s", "--latency",
+            "-s", str(WRK_SCRIPT), f"{url}/v1/solve",
+        ]  # fmt: skip
+        done = subprocess.run(command, env=env, capture_output=True, text=True, check=True)
+    return parse_wrk(done.stdout, mode, concurrency)
+
+
+_WRK_UNITS = {"us": 1e-3, "ms": 1.0, "s": 1e3, "m": 60e3, "h": 3600e3}
+
+
+def _wrk_ms(value: str, unit: str) -> float:
+    return float(value) * _WRK_UNITS[unit]
+
+
+def parse_wrk(text: str, mode: str, concurrency: int) -> LoadResult:
+    """Requests, duration, 50%/99% latency and errors from ``wrk --latency`` output.
+
+    wrk counts every response as a request; those with a status outside 2xx/3xx are reported on
+    a "Non-2xx or 3xx responses" line (only when there are some) and count as errors here, as do
+    socket errors (connect, read, write, timeout).
+    """
+    total = re.search(r"(\d+) requests in ([\d.]+)(us|ms|s|m|h)", text)
+    if total is None:
+        raise ValueError(f"unexpected wrk output:\n{text}")
+    percentiles = {
+        int(q): _wrk_ms(value, unit)
+        for q, value, unit in re.findall(r"^\s+(50|99)%\s+([\d.]+)(us|ms|s|m|h)\s*$", text, re.M)
+    }
+    bad_status = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", text)
+    non_2xx = int(bad_status.group(1)) if bad_status else 0
+    sockets = re.search(
+        r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", text
+    )
+    socket_errors = sum(int(n) for n in sockets.groups()) if sockets else 0
+    return LoadResult(
+        mode,
+        concurrency,
+        requests=int(total.group(1)) - non_2xx,
+        errors=non_2xx + socket_errors,
+        seconds=_wrk_ms(total.group(2), total.group(3)) / 1000.0,
+        p50_ms=percentiles.get(50, float("nan")),
+        p99_ms=percentiles.get(99, float("nan")),
+    )
 
 
 def batch_totals(url: str) -> tuple[float, float]:
@@ -156,24 +252,34 @@ def batch_totals(url: str) -> tuple[float, float]:
     return totals["sum"], totals["count"]
 
 
-def run_mode(args: argparse.Namespace, image: bytes, batching: bool) -> list[LoadResult]:
+def run_mode(args: argparse.Namespace, body: RequestBody, batching: bool) -> list[LoadResult]:
     port = _free_port()
     url = f"http://127.0.0.1:{port}"
-    process = start_server(args.model, batching, port)
     mode = "batching" if batching else "direct"
-    try:
-        wait_ready(url, process)
-        results = []
-        for concurrency in args.concurrency:
-            images_before, calls_before = batch_totals(url)
-            result = asyncio.run(drive(url, image, concurrency, args.seconds, mode))
-            images_after, calls_after = batch_totals(url)
-            result.mean_batch = (images_after - images_before) / max(1, calls_after - calls_before)
-            results.append(result)
-        return results
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
+    with tempfile.TemporaryFile() as log:
+        process = start_server(args.model, batching, port, log)
+        try:
+            wait_ready(url, process, log)
+            return [measure(args, url, body, concurrency, mode) for concurrency in args.concurrency]
+        finally:
+            process.terminate()
+            process.wait(timeout=30)
+
+
+def measure(
+    args: argparse.Namespace, url: str, body: RequestBody, concurrency: int, mode: str
+) -> LoadResult:
+    """One row: load at ``concurrency``, with the mean batch size from the server's metrics."""
+    if args.driver == "wrk":
+        asyncio.run(drive_httpx(url, body, concurrency, 0.0, mode))  # warm-up: one per connection
+    images_before, calls_before = batch_totals(url)
+    if args.driver == "wrk":
+        result = drive_wrk(url, body, concurrency, args.seconds, mode, args.wrk_threads)
+    else:
+        result = asyncio.run(drive_httpx(url, body, concurrency, args.seconds, mode))
+    images_after, calls_after = batch_totals(url)
+    result.mean_batch = (images_after - images_before) / max(1, calls_after - calls_before)
+    return result
 
 
 def markdown(results: list[LoadResult], raw_per_second: float) -> str:
@@ -184,8 +290,8 @@ def markdown(results: list[LoadResult], raw_per_second: float) -> str:
     ]
     for r in results:
         lines.append(
-            f"| {r.mode} | {r.concurrency} | {r.per_second:.1f} | {r.percentile(50):.1f} | "
-            f"{r.percentile(99):.1f} | {r.errors} | {r.mean_batch:.1f} | "
+            f"| {r.mode} | {r.concurrency} | {r.per_second:.1f} | {r.p50_ms:.1f} | "
+            f"{r.p99_ms:.1f} | {r.errors} | {r.mean_batch:.1f} | "
             f"{r.per_second / raw_per_second:.2f} |"
         )
     lines.append(f"| raw solve_arrays | - | {raw_per_second:.1f} | | | | 64 | 1.00 |")
@@ -200,7 +306,16 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--image", help="captcha image to send (default: a drawn one)")
     parser.add_argument("--modes", nargs="+", choices=["batching", "direct"],
                         default=["batching", "direct"])  # fmt: skip
-    return parser.parse_args(argv)
+    parser.add_argument(
+        "--driver", choices=["httpx", "wrk"], default="httpx", help="load generator (no wrk: httpx)"
+    )
+    parser.add_argument("--wrk-threads", type=int, default=2, help="wrk threads (at most -c)")
+    parser.add_argument("--body", choices=["multipart", "json"], default="multipart")
+    args = parser.parse_args(argv)
+    if args.driver == "wrk" and shutil.which("wrk") is None:
+        print("wrk is not installed (apt-get install wrk); using the httpx driver")
+        args.driver = "httpx"
+    return args
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -209,10 +324,14 @@ def main(argv: list[str] | None = None) -> None:
     image = sample_image(solver, args.image)
     raw_per_second = raw_solver_throughput(solver, image, args.seconds)
     del solver  # free its threads before the server runs
+    body = request_body(image, args.body)
     results: list[LoadResult] = []
     for mode in args.modes:
-        results += run_mode(args, image, batching=mode == "batching")
-    print(f"model: {args.model}; {args.seconds:g} s per row; {os.cpu_count()} CPU cores\n")
+        results += run_mode(args, body, batching=mode == "batching")
+    print(
+        f"model: {args.model}; {args.body} bodies driven by {args.driver}; "
+        f"{args.seconds:g} s per row; {os.cpu_count()} CPU cores\n"
+    )
     print(markdown(results, raw_per_second))
 
 

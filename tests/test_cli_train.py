@@ -85,8 +85,22 @@ def test_generate_train_evaluate(tmp_path: Path) -> None:
     assert result.exit_code == 2 and "--resume" in result.output
 
     tuned = tmp_path / "tuned"
-    result = runner.invoke(app, ["train", "--init", str(run), "--data", str(data), "-o",
-                                 str(tuned), "--max-steps", "2", "--batch-size", "8"])
+    result = runner.invoke(
+        app,
+        [
+            "train",
+            "--init",
+            str(run),
+            "--data",
+            str(data),
+            "-o",
+            str(tuned),
+            "--max-steps",
+            "2",
+            "--batch-size",
+            "8",
+        ],
+    )
     assert result.exit_code == 0, result.output
     assert '"model_name": "crnn"' in (tuned / "last" / "checkpoint.json").read_text()
 

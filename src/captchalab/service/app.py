@@ -24,7 +24,7 @@ from captchalab.service.errors import ServiceError
 from captchalab.service.images import UploadLimits
 from captchalab.service.metrics import MetricsMiddleware, ServiceMetrics
 from captchalab.service.registry import ModelRegistry, SolverLoader, load_solver
-from captchalab.service.routes import STATIC_DIR, ServiceState, router
+from captchalab.service.routes import ROUTERS, STATIC_DIR, ServiceState
 from captchalab.service.security import (
     API_KEY_HEADER,
     AccessGuard,
@@ -86,7 +86,8 @@ def create_app(
     )
     app.state.service = state
     _install_error_handlers(app, metrics)
-    app.include_router(router)
+    for router in ROUTERS:
+        app.include_router(router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     return app
 

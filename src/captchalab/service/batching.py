@@ -1,11 +1,14 @@
 """Micro-batching: concurrent requests for one model share a single ``solve_arrays`` call.
 
-Requests announce their images (``incoming``), preprocess them, then ``submit`` the ``(C, H, W)``
-arrays. One worker task per model waits for the first item, then gathers more until
-``max_batch_size`` or ``max_wait_ms`` — but only while announced images are still being
-preprocessed, so a lone request never waits. It runs the stacked ``(B, C, H, W)`` batch in a
-thread and resolves each request's future. ``DirectRunner`` is the same interface without
-batching (the benchmark baseline).
+Requests ``submit`` their images: ``(C, H, W)`` arrays, or raw inputs with a ``prepare``
+function that turns one into an array (or returns the error that stopped it). One worker task
+per model waits for the first item and takes everything queued, up to ``max_batch_size``; while
+it solves, new submissions queue up for the next batch. Callers that prepare arrays themselves
+may announce them first (``incoming``): the worker then waits up to ``max_wait_ms`` for them,
+but only while announced images are still on the way, so a lone request never waits. Each
+batch is prepared and solved in one worker thread (one thread hop per batch, not per request;
+decoding never runs on the event loop), then each request's future is resolved.
+``DirectRunner`` is the same interface without batching (the benchmark baseline).
 """
 
 from __future__ import annotations
@@ -26,19 +29,22 @@ logger = logging.getLogger(__name__)
 
 SolveArrays = Callable[[np.ndarray], Sequence[Any]]  # (B, C, H, W) -> B predictions
 BatchObserver = Callable[[int], None]
+# One input -> its (C, H, W) array, or an exception that is that input's answer (not raised).
+Prepare = Callable[[Any], "np.ndarray | Exception"]
 
 
 class Runner(Protocol):
     async def start(self) -> None: ...
     async def stop(self) -> None: ...
     def incoming(self, count: int) -> contextlib.AbstractContextManager[None]: ...
-    async def submit(self, arrays: Sequence[np.ndarray]) -> list[Any]: ...
+    async def submit(self, inputs: Sequence[Any], prepare: Prepare | None = None) -> list[Any]: ...
 
 
 @dataclass
 class _Item:
-    array: np.ndarray
+    input: Any  # a (C, H, W) array, or what ``prepare`` turns into one
     future: asyncio.Future[Any]
+    prepare: Prepare | None = None
 
 
 class MicroBatcher:
@@ -85,16 +91,24 @@ class MicroBatcher:
             self._preparing -= count
             self._arrived.set()
 
-    async def submit(self, arrays: Sequence[np.ndarray]) -> list[Any]:
-        """Queue all ``arrays`` (or none: raises ``Busy`` when they do not fit) and await them."""
+    async def submit(self, inputs: Sequence[Any], prepare: Prepare | None = None) -> list[Any]:
+        """Queue all ``inputs`` (or none: raises ``Busy`` when they do not fit) and await them.
+
+        Without ``prepare`` the inputs are ``(C, H, W)`` arrays. With it, the worker thread calls
+        ``prepare`` on each input first; an exception it returns is that input's answer.
+        """
         if self._worker is None:
             raise NotReady("the model is not running")
-        if len(self._pending) + len(arrays) > self.queue_size:
+        if len(self._pending) + len(inputs) > self.queue_size:
             raise Busy()
+        if not inputs:
+            return []
         loop = asyncio.get_running_loop()
-        items = [_Item(array, loop.create_future()) for array in arrays]
+        items = [_Item(value, loop.create_future(), prepare) for value in inputs]
         self._pending.extend(items)
         self._arrived.set()
+        if len(items) == 1:
+            return [await items[0].future]
         return list(await asyncio.gather(*(item.future for item in items)))
 
     async def _run(self) -> None:
@@ -118,13 +132,16 @@ class MicroBatcher:
     async def _solve(self, batch: list[_Item]) -> None:
         if not batch:  # every waiter went away (client disconnects)
             return
-        if self._on_batch is not None:
-            self._on_batch(len(batch))
+        loop = asyncio.get_running_loop()
         try:
-            stacked = np.stack([item.array for item in batch])  # B x (C, H, W) -> (B, C, H, W)
-            predictions = await asyncio.to_thread(self._solve_arrays, stacked)
-            if len(predictions) != len(batch):
-                raise RuntimeError(f"solver returned {len(predictions)} answers for {len(batch)}")
+            outcomes = await loop.run_in_executor(
+                None,
+                _prepare_and_solve,
+                [item.input for item in batch],
+                [item.prepare for item in batch],
+                self._solve_arrays,
+                self._on_batch,
+            )
         except asyncio.CancelledError:  # stopped mid-batch: nobody may wait forever
             _fail(batch, NotReady("the service is shutting down"))
             raise
@@ -132,12 +149,68 @@ class MicroBatcher:
             logger.exception("batch of %d failed", len(batch))
             _fail(batch, exc)
             return
-        for item, prediction in zip(batch, predictions, strict=True):
-            if not item.future.done():
-                item.future.set_result(prediction)
+        _resolve(batch, outcomes)
 
 
-def _fail(batch: list[_Item], error: Exception) -> None:
+class _Raised:
+    """An exception that ``prepare`` raised (not returned): it fails only its own item."""
+
+    __slots__ = ("error",)
+
+    def __init__(self, error: Exception) -> None:
+        self.error = error
+
+
+def _prepare_and_solve(
+    inputs: Sequence[Any],
+    prepares: Sequence[Prepare | None],
+    solve_arrays: SolveArrays,
+    on_batch: BatchObserver | None,
+) -> list[Any]:
+    """In a worker thread: prepare each input, solve the prepared ones as one batch.
+
+    Returns one outcome per input, in order: a prediction, the exception ``prepare`` returned,
+    or a ``_Raised``. Raises when the solver fails, which fails the whole batch.
+    """
+    outcomes: list[Any] = [None] * len(inputs)
+    arrays: list[np.ndarray] = []
+    solved: list[int] = []  # indices of the inputs in ``arrays``
+    for index, (value, prepare) in enumerate(zip(inputs, prepares, strict=True)):
+        if prepare is None:
+            prepared: Any = value
+        else:
+            try:
+                prepared = prepare(value)
+            except Exception as exc:  # a bug in prepare: fail this item, not its neighbours
+                logger.exception("preparing an input failed")
+                prepared = _Raised(exc)
+        if isinstance(prepared, np.ndarray):
+            arrays.append(prepared)
+            solved.append(index)
+        else:
+            outcomes[index] = prepared
+    if arrays:
+        if on_batch is not None:
+            on_batch(len(arrays))
+        predictions = solve_arrays(np.stack(arrays))  # B x (C, H, W) -> (B, C, H, W)
+        if len(predictions) != len(arrays):
+            raise RuntimeError(f"solver returned {len(predictions)} answers for {len(arrays)}")
+        for index, prediction in zip(solved, predictions, strict=True):
+            outcomes[index] = prediction
+    return outcomes
+
+
+def _resolve(batch: Sequence[_Item], outcomes: Sequence[Any]) -> None:
+    for item, outcome in zip(batch, outcomes, strict=True):
+        if item.future.done():
+            continue
+        if isinstance(outcome, _Raised):
+            item.future.set_exception(outcome.error)
+        else:
+            item.future.set_result(outcome)
+
+
+def _fail(batch: Sequence[_Item], error: Exception) -> None:
     for item in batch:
         if not item.future.done():
             item.future.set_exception(error)
@@ -167,17 +240,23 @@ class DirectRunner:
     def incoming(self, count: int) -> contextlib.AbstractContextManager[None]:
         return contextlib.nullcontext()
 
-    async def submit(self, arrays: Sequence[np.ndarray]) -> list[Any]:
+    async def submit(self, inputs: Sequence[Any], prepare: Prepare | None = None) -> list[Any]:
         if not self._running:
             raise NotReady("the model is not running")
-        if not arrays:
+        if not inputs:
             return []
-        if self._in_flight + len(arrays) > self.queue_size:
+        if self._in_flight + len(inputs) > self.queue_size:
             raise Busy()
-        if self._on_batch is not None:
-            self._on_batch(len(arrays))
-        self._in_flight += len(arrays)
+        count = len(inputs)
+        self._in_flight += count
         try:
-            return list(await asyncio.to_thread(self._solve_arrays, np.stack(list(arrays))))
+            outcomes = await asyncio.get_running_loop().run_in_executor(
+                None, _prepare_and_solve, inputs, [prepare] * count, self._solve_arrays,
+                self._on_batch,
+            )  # fmt: skip
         finally:
-            self._in_flight -= len(arrays)
+            self._in_flight -= count
+        for outcome in outcomes:
+            if isinstance(outcome, _Raised):
+                raise outcome.error
+        return outcomes

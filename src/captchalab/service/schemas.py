@@ -101,6 +101,25 @@ BATCH_BODY = _request_body(
     BatchRequest,
 )
 
+# The ``model`` query parameter of the solving routes, as FastAPI would document a declared
+# ``model: str | None = Query(None, description=...)`` (the routes read it by hand).
+_MODEL_QUERY_HELP = "model name; a body field takes precedence"
+MODEL_QUERY = {
+    "parameters": [
+        {
+            "name": "model",
+            "in": "query",
+            "required": False,
+            "schema": {
+                "anyOf": [{"type": "string"}, {"type": "null"}],
+                "description": _MODEL_QUERY_HELP,
+                "title": "Model",
+            },
+            "description": _MODEL_QUERY_HELP,
+        }
+    ]
+}
+
 ERROR_RESPONSES: dict[int | str, dict[str, object]] = {
     status: {"model": ErrorBody, "description": description}
     for status, description in {

@@ -32,16 +32,21 @@ def run(models: dict[str, str], host: str, port: int, workers: int, **overrides:
     its own copy of the models and its own metrics.
     """
     settings = build_settings(models, workers, **overrides)
+    # uvicorn's defaults pick uvloop and httptools when installed (uvicorn[standard]).
+    options: dict[str, Any] = {
+        "host": host,
+        "port": port,
+        "proxy_headers": True,
+        "access_log": settings.access_log,
+    }
     if workers <= 1:
-        uvicorn.run(create_app(settings), host=host, port=port, proxy_headers=True)
+        uvicorn.run(create_app(settings), **options)
         return
     # Worker processes rebuild the app from the import string, reading settings from the env.
     os.environ[SETTINGS_ENV] = json.dumps(settings.model_dump(mode="json"))
     uvicorn.run(
         "captchalab.service.app:create_app_from_environment",
         factory=True,
-        host=host,
-        port=port,
         workers=workers,
-        proxy_headers=True,
+        **options,
     )

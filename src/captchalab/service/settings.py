@@ -53,6 +53,12 @@ class ServiceSettings(BaseSettings):
     max_upload_bytes: int = Field(default=2 * MIB, ge=1, description="request body limit")
     max_pixels: int = Field(default=4_000_000, ge=1, description="width * height limit")
 
+    # Operations.
+    access_log: bool = Field(
+        default=False,
+        description="uvicorn's line per request (costly under load; /metrics counts every one)",
+    )
+
     @field_validator("api_key_hashes", "cors_origins", mode="before")
     @classmethod
     def _parse_list(cls, value: Any) -> Any:

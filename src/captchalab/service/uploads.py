@@ -17,6 +17,7 @@ from captchalab.data.preprocess import Preprocessing
 from captchalab.service import schemas
 from captchalab.service.errors import InvalidRequest, ServiceError, UnsupportedMediaType
 from captchalab.service.images import UploadLimits, decode_base64, prepare_image
+from captchalab.service.multipart import FilePart, FormItem, parse_form
 
 Upload = bytes | ServiceError  # one image's bytes, or why it could not be read
 
@@ -56,7 +57,13 @@ async def _read_multipart(
 ) -> tuple[list[Upload], str | None]:
     field = "images" if batch else "image"
     # One file over the limit, so that the count check reports it as such.
-    async with request.form(max_files=max_images + 1, max_fields=8, max_part_size=4096) as form:
+    form_limits = {"max_files": max_images + 1, "max_fields": 8, "max_part_size": 4096}
+    content_type = request.headers.get("content-type")
+    items = parse_form(content_type, await request.body(), **form_limits)
+    if items is not None:
+        return _from_items(items, field, limits)
+    # Anything unusual: Starlette's parser takes it or refuses it (400), as it always did.
+    async with request.form(**form_limits) as form:
         model = form.get("model")
         if model is not None and not isinstance(model, str):
             raise InvalidRequest("model must be a text field")
@@ -66,6 +73,26 @@ async def _read_multipart(
                 uploads.append(await value.read(limits.max_bytes + 1))
             else:
                 uploads.append(InvalidRequest(f"{field} must be a file upload"))
+    return uploads, model
+
+
+def _from_items(
+    items: list[FormItem], field: str, limits: UploadLimits
+) -> tuple[list[Upload], str | None]:
+    """``_read_multipart``'s answer from ``parse_form`` items, as from Starlette's form."""
+    model = None
+    for name, value in items:
+        if name == "model":
+            model = value  # like FormData.get: the last one counts
+    if model is not None and not isinstance(model, str):
+        raise InvalidRequest("model must be a text field")
+    uploads: list[Upload] = [
+        value.data[: limits.max_bytes + 1]
+        if isinstance(value, FilePart)
+        else InvalidRequest(f"{field} must be a file upload")
+        for name, value in items
+        if name == field
+    ]
     return uploads, model
 
 
