@@ -31,12 +31,14 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
 import httpx
 import numpy as np
+from bench_common import command_line, machine_lines, publish
 from PIL import Image, ImageDraw
 from prometheus_client.parser import text_string_to_metric_families
 
@@ -68,6 +70,12 @@ class RequestBody:
     content_type: str
 
 
+@dataclass(frozen=True)
+class RawThroughput:
+    solve: float  # images/s, encoded images in
+    solve_arrays: float  # images/s, preprocessed arrays in
+
+
 def request_body(image: bytes, kind: str) -> RequestBody:
     """The ``POST /v1/solve`` body: a multipart ``image`` file or JSON with base64 ``image``."""
     if kind == "json":
@@ -94,16 +102,28 @@ def sample_image(solver: Solver, path: str | None) -> bytes:
     return buffer.getvalue()
 
 
-def raw_solver_throughput(solver: Solver, image: bytes, seconds: float) -> float:
-    """Images per second of ``solve_arrays`` on batches of 64 preprocessed images."""
+def raw_solver_throughput(solver: Solver, image: bytes, seconds: float) -> RawThroughput:
+    """Images per second of the Solver on batches of 64, in this process, server stopped.
+
+    ``solve`` takes the encoded images (decode + preprocess + model, as the service does per
+    batch); ``solve_arrays`` takes preprocessed arrays (the model and decoder alone).
+    """
     from captchalab.data.preprocess import preprocess
 
-    batch = np.stack([preprocess(image, solver.preprocessing)] * 64)  # (64, C, H, W)
-    solver.solve_arrays(batch)  # warm-up
+    arrays = np.stack([preprocess(image, solver.preprocessing)] * 64)  # (64, C, H, W)
+    encoded = [image] * 64
+    return RawThroughput(
+        solve=_per_second(lambda: solver.solve(encoded), 64, seconds),
+        solve_arrays=_per_second(lambda: solver.solve_arrays(arrays), 64, seconds),
+    )
+
+
+def _per_second(call: Callable[[], object], images: int, seconds: float) -> float:
+    call()  # warm-up
     done, start = 0, time.perf_counter()
     while time.perf_counter() - start < seconds:
-        solver.solve_arrays(batch)
-        done += len(batch)
+        call()
+        done += images
     return done / (time.perf_counter() - start)
 
 
@@ -113,7 +133,9 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def start_server(model: str, batching: bool, port: int, log: IO[bytes]) -> subprocess.Popen[bytes]:
+def start_server(
+    model: str, batching: bool, port: int, log: IO[bytes], workers: int = 1
+) -> subprocess.Popen[bytes]:
     """``captchalab serve``, exactly as users run it, with rate limiting off; output to ``log``."""
     env = {
         **os.environ,
@@ -123,7 +145,7 @@ def start_server(model: str, batching: bool, port: int, log: IO[bytes]) -> subpr
     command = [
         sys.executable, "-m", "captchalab.cli", "serve", "--model", f"default={model}",
         "--host", "127.0.0.1", "--port", str(port),
-        "--batching" if batching else "--no-batching",
+        "--batching" if batching else "--no-batching", "--workers", str(workers),
     ]  # fmt: skip
     return subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT)
 
@@ -257,7 +279,7 @@ def run_mode(args: argparse.Namespace, body: RequestBody, batching: bool) -> lis
     url = f"http://127.0.0.1:{port}"
     mode = "batching" if batching else "direct"
     with tempfile.TemporaryFile() as log:
-        process = start_server(args.model, batching, port, log)
+        process = start_server(args.model, batching, port, log, args.workers)
         try:
             wait_ready(url, process, log)
             return [measure(args, url, body, concurrency, mode) for concurrency in args.concurrency]
@@ -282,19 +304,20 @@ def measure(
     return result
 
 
-def markdown(results: list[LoadResult], raw_per_second: float) -> str:
+def markdown(results: list[LoadResult], raw: RawThroughput) -> str:
     lines = [
         "| mode | concurrency | requests/s | p50 ms | p99 ms | errors | mean batch "
-        "| vs raw solver |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|",
+        "| vs Solver.solve | vs solve_arrays |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for r in results:
         lines.append(
             f"| {r.mode} | {r.concurrency} | {r.per_second:.1f} | {r.p50_ms:.1f} | "
             f"{r.p99_ms:.1f} | {r.errors} | {r.mean_batch:.1f} | "
-            f"{r.per_second / raw_per_second:.2f} |"
+            f"{r.per_second / raw.solve:.2f} | {r.per_second / raw.solve_arrays:.2f} |"
         )
-    lines.append(f"| raw solve_arrays | - | {raw_per_second:.1f} | | | | 64 | 1.00 |")
+    lines.append(f"| raw Solver.solve (encoded) | - | {raw.solve:.1f} | | | | 64 | 1.00 | |")
+    lines.append(f"| raw solve_arrays | - | {raw.solve_arrays:.1f} | | | | 64 | | 1.00 |")
     return "\n".join(lines)
 
 
@@ -311,6 +334,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )
     parser.add_argument("--wrk-threads", type=int, default=2, help="wrk threads (at most -c)")
     parser.add_argument("--body", choices=["multipart", "json"], default="multipart")
+    parser.add_argument("--workers", type=int, default=1, help="uvicorn worker processes")
+    parser.add_argument("--out", type=Path, help="also write the markdown table here")
     args = parser.parse_args(argv)
     if args.driver == "wrk" and shutil.which("wrk") is None:
         print("wrk is not installed (apt-get install wrk); using the httpx driver")
@@ -322,17 +347,23 @@ def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
     solver = Solver.load(args.model)
     image = sample_image(solver, args.image)
-    raw_per_second = raw_solver_throughput(solver, image, args.seconds)
+    raw = raw_solver_throughput(solver, image, args.seconds)
     del solver  # free its threads before the server runs
     body = request_body(image, args.body)
     results: list[LoadResult] = []
     for mode in args.modes:
         results += run_mode(args, body, batching=mode == "batching")
-    print(
-        f"model: {args.model}; {args.body} bodies driven by {args.driver}; "
-        f"{args.seconds:g} s per row; {os.cpu_count()} CPU cores\n"
+    text = (
+        f"`{command_line()}`\n\n"
+        + "\n".join(machine_lines(["captchalab", "onnxruntime", "uvicorn", "fastapi"]))
+        + f"\n\nmodel: {args.model}; {args.body} bodies driven by "
+        f"{args.driver}; {args.seconds:g} s per row; {args.workers} server worker(s)\n\n"
+        f"{markdown(results, raw)}\n"
     )
-    print(markdown(results, raw_per_second))
+    if args.out:
+        publish(text, args.out)
+    else:
+        print(text)
 
 
 if __name__ == "__main__":

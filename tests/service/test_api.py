@@ -9,12 +9,14 @@ from pathlib import Path
 
 from fastapi.testclient import TestClient
 
+from captchalab.service import schemas
 from captchalab.service.settings import ServiceSettings
 
 from .conftest import ClientFactory, image_bytes
 
 
 def _assert_result(body: dict, model: str = "tiny") -> None:
+    schemas.SolveResult.model_validate(body, strict=True)  # the documented shape, exactly
     assert isinstance(body["text"], str)
     assert 0.0 <= body["confidence"] <= 1.0
     assert len(body["char_probs"]) == len(body["text"])
@@ -61,6 +63,7 @@ def test_batch_reports_bad_items_and_solves_the_rest(client: TestClient, png: by
     files = [("images", ("a.png", png)), ("images", ("b.png", b"not an image")), ("images", png)]
     response = client.post("/v1/solve/batch", files=files)
     assert response.status_code == 200, response.text
+    schemas.BatchResponse.model_validate(response.json())
     results = response.json()["results"]
     assert len(results) == 3
     _assert_result(results[0])
