@@ -32,6 +32,10 @@ def train(
     cache_size: Annotated[
         int | None, typer.Option(help="Pre-render this many images (0: render on the fly).")
     ] = None,
+    workers: Annotated[
+        int | None,
+        typer.Option(help="DataLoader processes rendering samples on the fly (0: in-process)."),
+    ] = None,
     target_accuracy: Annotated[
         float | None, typer.Option(help="Stop once validation accuracy reaches this.")
     ] = None,
@@ -71,6 +75,7 @@ def train(
             batch_size=batch_size,
             lr=lr,
             cache_size=cache_size,
+            workers=workers,
             target_accuracy=target_accuracy,
             charset=charset,
             seed=seed,
