@@ -51,3 +51,12 @@ def test_metadata_is_stored_in_the_file(onnx_model_path: Path) -> None:
 def test_parity_accepts_uint8(crnn_checkpoint_path: Path, onnx_model_path: Path) -> None:
     images = np.random.default_rng(0).integers(0, 256, (4, 1, 32, 96), dtype=np.uint8)
     assert check_parity(crnn_checkpoint_path, onnx_model_path, images).ok()
+
+
+def test_parity_tolerance_scales_with_the_logits() -> None:
+    from captchalab.inference.export import ParityReport
+
+    assert ParityReport(5e-5, True, 1).ok()
+    assert not ParityReport(2e-4, True, 1, max_abs_logit=1.0).ok()
+    assert ParityReport(2e-4, True, 1, max_abs_logit=30.0).ok()  # float32 error at |logit| 30
+    assert not ParityReport(0.0, False, 1).ok()  # different texts always fail

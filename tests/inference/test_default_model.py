@@ -1,0 +1,70 @@
+"""The shipped default model: present, small, self-describing, faithful to its checkpoint, and
+able to read plainly printed text (a floor far below its benchmark accuracy, not a target)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PIL import Image, ImageDraw
+
+from captchalab.charset import Charset
+from captchalab.data.preprocess import preprocess_batch
+from captchalab.inference import Solver
+from captchalab.inference.solver import DEFAULT_MODEL
+from captchalab.schemes.fonts import shipped_fonts
+from captchalab.schemes.styled_render import load_font
+from captchalab.training.pretrained import resolve_init
+
+MAX_BYTES = 20 * 1024 * 1024
+# Fixed in advance: mixed case, digits, lengths 3-8, each in a different shipped font.
+PLAIN_TEXTS = (
+    "k7Qm",
+    "Hx4tP9",
+    "29fRwe",
+    "bNa",
+    "Z3y8KcLd",
+    "mE5s",
+    "T2vG7",
+    "qUx3Bn",
+    "8rJe",
+    "wY6h",
+)
+
+
+def _plain(text: str, font_path: str) -> Image.Image:
+    """Dark text on a light background, no noise: the easiest captcha there is."""
+    font = load_font(font_path, 34)
+    image = Image.new("RGB", (40 + 26 * len(text), 56), (235, 238, 240))
+    ImageDraw.Draw(image).text((20, 8), text, font=font, fill=(30, 30, 60))
+    return image
+
+
+def test_default_model_is_shipped_small_and_calibrated() -> None:
+    assert DEFAULT_MODEL.exists(), "src/captchalab/assets/default.onnx is missing"
+    assert DEFAULT_MODEL.stat().st_size < MAX_BYTES
+    solver = Solver.load("default")
+    assert solver.name == "default"
+    assert solver.metadata.temperature != 1.0  # release_default.py fitted it
+    assert set(Charset.from_spec("@alnum").symbols) <= set(solver.charset.symbols)
+
+
+def test_default_onnx_matches_the_shipped_checkpoint() -> None:
+    from captchalab.inference.export import check_parity
+
+    spec = Solver.load("default").preprocessing
+    batch = preprocess_batch([_plain(text, font) for text, font in _cases()[:4]], spec)
+    report = check_parity(resolve_init("default"), DEFAULT_MODEL, batch)
+    assert report.ok(), report
+
+
+def test_default_model_reads_plain_text() -> None:
+    cases = _cases()
+    predictions = Solver.load("default").solve([_plain(text, font) for text, font in cases])
+    read = [p.text for p in predictions]
+    right = sum(p == text for p, (text, _) in zip(read, cases, strict=True))
+    assert right >= 8, list(zip(read, [text for text, _ in cases], strict=True))
+
+
+def _cases() -> list[tuple[str, str]]:
+    fonts = [f for f in shipped_fonts() if "Kaushan" not in Path(f).name]  # script: too hard
+    return [(text, fonts[i % len(fonts)]) for i, text in enumerate(PLAIN_TEXTS)]
