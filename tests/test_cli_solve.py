@@ -118,3 +118,16 @@ def test_export_with_parity_check(crnn_checkpoint_path: Path, tmp_path: Path) ->
     assert result.exit_code == 0, result.output
     assert out.exists()
     assert "parity on 8 images" in result.stdout and ": ok" in result.stdout
+
+
+def test_serve_model_options() -> None:
+    from captchalab.cli.inference import model_options
+
+    assert model_options(["default"]) == {"default": "default"}
+    assert model_options(["models/hku.onnx", "x=a/b.onnx"]) == {
+        "hku": "models/hku.onnx",
+        "x": "a/b.onnx",
+    }
+    for bad in (["=a.onnx"], ["x="], ["a/m.onnx", "b/m.onnx"]):
+        with pytest.raises(ValueError):
+            model_options(bad)

@@ -96,7 +96,8 @@ def serve(
     model: Annotated[
         list[str] | None,
         typer.Option(
-            help="NAME=PATH of an ONNX model; repeat for several (default: the shipped model)."
+            help="NAME=PATH (or PATH, named after its file) of an ONNX model, or 'default'; "
+            "repeat for several (default: the shipped model)."
         ),
     ] = None,
     host: Annotated[str, typer.Option(help="Interface to bind; 0.0.0.0 exposes it.")] = "127.0.0.1",
@@ -113,11 +114,25 @@ def serve(
     """
     from captchalab.service.server import run
 
-    models: dict[str, str] = {}
-    for item in model or ["default=default"]:
-        name, sep, path = item.partition("=")
-        if not sep or not name or not path:
-            raise fail(f"--model takes NAME=PATH, got {item!r}")
-        models[name] = path
+    try:
+        models = model_options(model or ["default"])
+    except ValueError as exc:
+        raise fail(str(exc)) from exc
     console.print(f"serving {', '.join(models)} on http://{host}:{port}/")
     run(models, host, port, workers, batching=batching)
+
+
+def model_options(items: list[str]) -> dict[str, str]:
+    """``--model`` values -> {name: path}: ``NAME=PATH``, or a bare ``PATH`` / ``default``
+    named after its file."""
+    models: dict[str, str] = {}
+    for item in items:
+        name, sep, path = item.partition("=")
+        if not sep:
+            name, path = Path(item).stem, item
+        if not name or not path:
+            raise ValueError(f"--model takes NAME=PATH or PATH, got {item!r}")
+        if name in models:
+            raise ValueError(f"--model: two models are named {name!r}; use NAME=PATH")
+        models[name] = path
+    return models
