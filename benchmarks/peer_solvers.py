@@ -1,9 +1,10 @@
 """The solvers compared by ``peers.py``, behind one small interface.
 
-Every solver receives encoded PNG bytes (decoding is part of its cost). Peers are told the
-symbols a set can contain (ddddocr's ``set_ranges``, Tesseract's whitelist), both cases of
-each letter so that a case slip still counts in the case-insensitive column; captchalab is
-not told anything: it reads with its own charset.
+Every solver receives encoded PNG bytes (decoding is part of its cost). Unless ``restrict``
+is off, every solver is told the symbols a set can contain, both cases of each letter so that
+a case slip still counts in the case-insensitive column: captchalab through
+``Solver.restricted`` (those of its charset), ddddocr through ``set_ranges``, Tesseract
+through its character whitelist.
 """
 
 from __future__ import annotations
@@ -40,11 +41,17 @@ class CaptchalabSolver:
     name = "captchalab"
     batch_size = 64
 
-    def __init__(self, model: str, threads: int | None = None) -> None:
-        self.solver = Solver.load(model, threads=threads)
+    def __init__(self, model: str, threads: int | None = None, restrict: bool = True) -> None:
+        self.model = Solver.load(model, threads=threads)
+        self.solver = self.model
+        self.restrict = restrict
 
     def prepare(self, bench_set: BenchSet) -> None:
-        pass
+        self.solver = self.model
+        if self.restrict:
+            readable = set(self.model.charset.symbols)
+            symbols = "".join(s for s in allowed_symbols(bench_set) if s in readable)
+            self.solver = self.model.restricted(symbols)
 
     def solve_one(self, image: bytes) -> str:
         return self.solver.solve(image).text

@@ -75,9 +75,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--warmup", type=int, default=5, help="untimed calls before timing")
     parser.add_argument("--threads", type=int, default=None, help="captchalab ORT threads")
     parser.add_argument(
-        "--no-peer-charset",
+        "--no-charset",
+        dest="no_charset",
         action="store_true",
-        help="do not tell peers the set's symbols (no ddddocr set_ranges, no Tesseract whitelist)",
+        help="do not tell solvers the set's symbols (no captchalab restricted(), no ddddocr "
+        "set_ranges, no Tesseract whitelist)",
     )
     parser.add_argument("--out", type=Path, default=Path("benchmarks/results/peers.md"))
     return parser.parse_args(argv)
@@ -171,7 +173,14 @@ def sets_rows(sets: list[BenchSet]) -> list[list[str]]:
 
 def header_lines(args: argparse.Namespace) -> list[str]:
     stamp = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
-    peers_told = "no" if args.no_peer_charset else "yes (ddddocr set_ranges, Tesseract whitelist)"
+    told = (
+        "no"
+        if args.no_charset
+        else (
+            "yes, both cases of each letter (captchalab `Solver.restricted`, ddddocr set_ranges, "
+            "Tesseract whitelist)"
+        )
+    )
     return [
         "# Peer benchmark",
         "",
@@ -179,7 +188,7 @@ def header_lines(args: argparse.Namespace) -> list[str]:
         "",
         *machine_lines(PACKAGES),
         f"- captchalab model: `{args.model}`; test seed {TEST_SEED}; warm-up {args.warmup} calls",
-        f"- peers told each set's symbols: {peers_told}",
+        f"- solvers told each set's symbols: {told}",
     ]
 
 
@@ -212,10 +221,10 @@ def report(
 
 def load_solvers(args: argparse.Namespace, note: Callable[[str], None]) -> list[BenchSolver]:
     try:
-        ours: BenchSolver = CaptchalabSolver(args.model, args.threads)
+        ours: BenchSolver = CaptchalabSolver(args.model, args.threads, not args.no_charset)
     except (FileNotFoundError, ValueError) as exc:
         sys.exit(f"error: cannot load the captchalab model: {exc}")
-    return [ours, *load_peers(not args.no_peer_charset, note)]
+    return [ours, *load_peers(not args.no_charset, note)]
 
 
 def build_sets(

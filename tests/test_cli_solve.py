@@ -131,3 +131,21 @@ def test_serve_model_options() -> None:
     for bad in (["=a.onnx"], ["x="], ["a/m.onnx", "b/m.onnx"]):
         with pytest.raises(ValueError):
             model_options(bad)
+
+
+def test_solve_symbols_option(tmp_path: Path, onnx_model_path: Path) -> None:
+    image = tmp_path / "a.png"
+    Image.fromarray(np.random.default_rng(3).integers(0, 256, (40, 110), dtype=np.uint8)).save(
+        image
+    )
+    for symbols, allowed in (("@digits", set("0123456789")), ("01", set("01"))):
+        result = runner.invoke(
+            app, ["solve", str(image), "--model", str(onnx_model_path), "--symbols", symbols]
+        )
+        assert result.exit_code == 0, result.output
+        assert set(result.stdout.split("\t")[1]) <= allowed
+    bad = runner.invoke(
+        app, ["solve", str(image), "--model", str(onnx_model_path), "--symbols", "x"]
+    )
+    assert bad.exit_code != 0
+    assert "x" in bad.output

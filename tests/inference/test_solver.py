@@ -169,3 +169,27 @@ def test_solver_import_does_not_import_torch() -> None:
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
+
+
+def test_restricted_solver_answers_only_with_its_symbols(solver: Solver) -> None:
+    images = [_image(seed) for seed in range(12)]
+    free = solver.solve(images)
+    assert any(set(p.text) - set("0123") for p in free)  # else the check below proves nothing
+    low = solver.restricted("3120")
+    assert low.symbols == "0123"  # in the model's order
+    restricted = low.solve(images)
+    assert all(set(p.text) <= set("0123") for p in restricted)
+    assert all(0.0 <= p.confidence <= 1.0 for p in restricted)
+    assert [p.text for p in solver.solve(images)] == [p.text for p in free]  # unchanged
+    # Allowing every symbol is the same model as no restriction at all.
+    everything = solver.restricted(solver.charset.symbols).solve(images)
+    assert all(_same(a, b) for a, b in zip(everything, free, strict=True))
+
+
+def test_restricted_rejects_symbols_the_model_cannot_read(solver: Solver) -> None:
+    from captchalab.charset import UnknownSymbolError
+
+    with pytest.raises(UnknownSymbolError, match="€"):
+        solver.restricted("12€")
+    with pytest.raises(ValueError, match="at least one"):
+        solver.restricted("")

@@ -48,22 +48,30 @@ def solve(
     combine: Annotated[
         bool, typer.Option("--vote", help="All inputs show one captcha: print one answer.")
     ] = False,
+    symbols: Annotated[
+        str | None,
+        typer.Option(help="Answer only with these symbols, e.g. @digits or 2345678bcdefgmnpwxy."),
+    ] = None,
 ) -> None:
     """Solve captchas: prints file<TAB>text<TAB>confidence (exit 1 if any input failed).
 
     Examples:\n
       captchalab solve captcha.png\n
+      captchalab solve captchas/ --symbols @digits --json\n
       curl -s https://example.org/captcha | captchalab solve - --json
     """
     import json
 
     import click
 
+    from captchalab.charset import resolve_symbols
     from captchalab.inference import Solver, vote
     from captchalab.inference.inputs import STDIN, expand_inputs
 
     try:
         solver = Solver.load(model)
+        if symbols:
+            solver = solver.restricted(resolve_symbols(symbols))
     except (FileNotFoundError, ValueError) as exc:
         raise fail(str(exc)) from exc
     names = expand_inputs(paths)

@@ -63,11 +63,18 @@ def resolve_model_path(path: str | Path) -> Path:
 class Solver:
     """An ONNX model plus its metadata. Thread-safe: solving keeps no mutable state."""
 
-    def __init__(self, session: ort.InferenceSession, metadata: ModelMetadata, name: str) -> None:
+    def __init__(
+        self,
+        session: ort.InferenceSession,
+        metadata: ModelMetadata,
+        name: str,
+        allowed: np.ndarray | None = None,
+    ) -> None:
         self._session = session
         self._metadata = metadata
         self._name = name
         self._input_name = session.get_inputs()[0].name
+        self._allowed = allowed  # (num_classes,) bool: classes the answer may use, or None
 
     @classmethod
     def load(cls, path: str | Path = "default", threads: int | None = None) -> Solver:
@@ -116,6 +123,27 @@ class Solver:
     def preprocessing(self) -> Preprocessing:
         return self._metadata.preprocessing
 
+    def restricted(self, symbols: str) -> Solver:
+        """A Solver on the same model that answers only with ``symbols`` (e.g. a site that
+        uses digits only). It shares this one's session; this one is unchanged.
+
+        Raises ``UnknownSymbolError`` for a symbol the model cannot read.
+        """
+        ids = self.charset.encode(symbols, where="restricted symbols")
+        if not ids:
+            raise ValueError("restricted() needs at least one symbol")
+        allowed = np.zeros(self.charset.num_classes, dtype=bool)
+        allowed[0] = True  # the blank / end / empty-slot class: every decoder needs it
+        allowed[ids] = True
+        return Solver(self._session, self._metadata, self._name, allowed)
+
+    @property
+    def symbols(self) -> str:
+        """The symbols answers may contain."""
+        if self._allowed is None:
+            return self.charset.symbols
+        return "".join(s for i, s in enumerate(self.charset.symbols, 1) if self._allowed[i])
+
     @overload
     def solve(self, images: list[ImageInput] | tuple[ImageInput, ...]) -> list[Prediction]: ...
 
@@ -154,6 +182,8 @@ class Solver:
     def solve_arrays(self, batch: np.ndarray) -> list[Prediction]:
         """Already preprocessed ``(B, C, H, W)`` images (float in [0, 1], or uint8)."""
         logits = self.logits(batch) / self._metadata.temperature
+        if self._allowed is not None:  # a class that may not appear gets no probability
+            logits = np.where(self._allowed, logits, np.float32(-1e9))  # (B, S, C)
         decoded = decode(logits, self.charset, self._metadata.objective)
         return [Prediction(d.text, d.confidence, d.char_probs) for d in decoded]
 
