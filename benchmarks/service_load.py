@@ -301,8 +301,7 @@ def measure(
     else:
         result = asyncio.run(drive_httpx(url, body, concurrency, args.seconds, mode))
     images_after, calls_after = batch_totals(url)
-    if args.workers == 1:  # each worker has its own /metrics: a scrape sees one at random
-        result.mean_batch = (images_after - images_before) / max(1, calls_after - calls_before)
+    result.mean_batch = (images_after - images_before) / max(1, calls_after - calls_before)
     return result
 
 

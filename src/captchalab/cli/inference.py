@@ -111,7 +111,7 @@ def serve(
     host: Annotated[str, typer.Option(help="Interface to bind; 0.0.0.0 exposes it.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="TCP port.")] = 8000,
     workers: Annotated[
-        int, typer.Option(min=1, help="Processes (1 + micro-batching is best).")
+        int, typer.Option(min=1, help="Processes; one per core serves the most requests.")
     ] = 1,
     batching: Annotated[bool, typer.Option(help="Micro-batch concurrent requests.")] = True,
 ) -> None:

@@ -1,12 +1,20 @@
-"""Prometheus metrics in a registry owned by one app (so several apps never share counters)."""
+"""Prometheus metrics in a registry owned by one app (so several apps never share counters).
+
+Under several worker processes (``serve --workers N``) ``server.run`` sets
+``PROMETHEUS_MULTIPROC_DIR`` before the workers start: each worker then writes its samples to
+files there, and ``/metrics`` from any worker sums every worker's (prometheus_client's
+multiprocess mode; the metrics here are counters and histograms only, which it sums exactly).
+"""
 
 from __future__ import annotations
 
+import os
 import time
 from typing import Any
 
 from prometheus_client import CONTENT_TYPE_LATEST as CONTENT_TYPE
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client.multiprocess import MultiProcessCollector
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 __all__ = ["CONTENT_TYPE", "MetricsMiddleware", "ServiceMetrics"]
@@ -15,9 +23,13 @@ _LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.
 _BATCH_BUCKETS = (1, 2, 4, 8, 16, 32, 64, 128)
 
 
+MULTIPROCESS_ENV = "PROMETHEUS_MULTIPROC_DIR"
+
+
 class ServiceMetrics:
     def __init__(self) -> None:
         self.registry = CollectorRegistry()
+        self._multiprocess_dir = os.environ.get(MULTIPROCESS_ENV) or None
         self.requests = Counter(
             "captchalab_http_requests",
             "HTTP requests by route template, method and status code.",
@@ -64,7 +76,11 @@ class ServiceMetrics:
         self.errors.labels(kind=kind).inc()
 
     def render(self) -> bytes:
-        return generate_latest(self.registry)
+        if self._multiprocess_dir is None:
+            return generate_latest(self.registry)
+        every_worker = CollectorRegistry()
+        MultiProcessCollector(every_worker, path=self._multiprocess_dir)
+        return generate_latest(every_worker)
 
 
 class MetricsMiddleware:

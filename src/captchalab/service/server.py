@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
+import tempfile
 from typing import Any
 
 import uvicorn
 
 from captchalab.service.app import SETTINGS_ENV, create_app
+from captchalab.service.metrics import MULTIPROCESS_ENV
 from captchalab.service.settings import ServiceSettings
 
 
@@ -28,8 +31,9 @@ def run(models: dict[str, str], host: str, port: int, workers: int, **overrides:
 
     ``overrides`` are ``ServiceSettings`` fields (``batching=False``, ``api_key_hashes=[...]``,
     ...); ``None`` values are ignored so a CLI can pass its unset options straight through.
-    One worker is usually best: micro-batching already uses the cores, and each worker holds
-    its own copy of the models and its own metrics.
+    Several workers (one per core) serve more requests per second than one, as Python's HTTP
+    handling then runs on every core; each holds its own copy of the models, and ``/metrics``
+    sums all of them.
     """
     settings = build_settings(models, workers, **overrides)
     # uvicorn's defaults pick uvloop and httptools when installed (uvicorn[standard]).
@@ -42,11 +46,18 @@ def run(models: dict[str, str], host: str, port: int, workers: int, **overrides:
     if workers <= 1:
         uvicorn.run(create_app(settings), **options)
         return
-    # Worker processes rebuild the app from the import string, reading settings from the env.
+    # Worker processes rebuild the app from the import string, reading settings from the env,
+    # and share their metrics through files in a folder of their own (see service.metrics).
     os.environ[SETTINGS_ENV] = json.dumps(settings.model_dump(mode="json"))
-    uvicorn.run(
-        "captchalab.service.app:create_app_from_environment",
-        factory=True,
-        workers=workers,
-        **options,
-    )
+    metrics_dir = tempfile.mkdtemp(prefix="captchalab-metrics-")
+    os.environ[MULTIPROCESS_ENV] = metrics_dir
+    try:
+        uvicorn.run(
+            "captchalab.service.app:create_app_from_environment",
+            factory=True,
+            workers=workers,
+            **options,
+        )
+    finally:
+        os.environ.pop(MULTIPROCESS_ENV, None)
+        shutil.rmtree(metrics_dir, ignore_errors=True)
