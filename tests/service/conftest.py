@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import socket
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -14,6 +15,13 @@ from PIL import Image, ImageDraw
 from captchalab.service import ServiceSettings, create_app
 
 ClientFactory = Callable[..., TestClient]
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on right now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
 
 
 def image_bytes(fmt: str = "PNG", size: tuple[int, int] = (96, 32), text: str = "1234") -> bytes:

@@ -4,7 +4,6 @@ from either one counts the requests of both."""
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -15,18 +14,14 @@ import httpx
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
+from .conftest import free_port
+
 REQUESTS = 40
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @pytest.fixture(scope="module")
 def two_workers(onnx_model_path: Path) -> Iterator[str]:
-    port = _free_port()
+    port = free_port()
     env = {**os.environ, "CAPTCHALAB_RATE_LIMIT_PER_MINUTE": "0"}
     env.pop("PROMETHEUS_MULTIPROC_DIR", None)
     command = [
