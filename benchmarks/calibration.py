@@ -19,9 +19,9 @@ from bench_common import command_line, machine_lines, markdown_table, percent, p
 from captchalab.data.cache import render_arrays
 from captchalab.evaluation import coverage_table, expected_calibration_error, reliability_table
 from captchalab.inference import Solver
-from captchalab.inference.calibration import fit_temperature
 from captchalab.inference.metadata import write_metadata
 from captchalab.inference.solver import resolve_model_path
+from captchalab.inference.temperature import fit_temperature
 from captchalab.objectives.decoding import decode
 from captchalab.training.config import TEST_SEED, VALIDATION_SEED
 

@@ -17,10 +17,10 @@ from pathlib import Path
 import numpy as np
 
 from captchalab.data.cache import render_arrays
-from captchalab.inference.calibration import calibrate_onnx
-from captchalab.inference.export import check_parity, export_onnx
+from captchalab.inference.temperature import calibrate_onnx
 from captchalab.training.checkpoint import META_FILE, WEIGHTS_FILE, load_checkpoint
 from captchalab.training.config import VALIDATION_SEED
+from captchalab.training.export import check_parity, export_onnx
 
 ASSETS = Path(__file__).resolve().parent.parent / "src" / "captchalab" / "assets"
 

@@ -58,6 +58,6 @@ def crnn_checkpoint_path(
 def onnx_model_path(tmp_path_factory: pytest.TempPathFactory, crnn_checkpoint_path: Path) -> Path:
     """A tiny untrained ``crnn`` exported to ONNX with captchalab metadata (do not modify it:
     copy it first)."""
-    from captchalab.inference.export import export_onnx
+    from captchalab.training.export import export_onnx
 
     return export_onnx(crnn_checkpoint_path, tmp_path_factory.mktemp("onnx") / "tiny.onnx")

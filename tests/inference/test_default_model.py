@@ -49,7 +49,7 @@ def test_default_model_is_shipped_small_and_calibrated() -> None:
 
 
 def test_default_onnx_matches_the_shipped_checkpoint() -> None:
-    from captchalab.inference.export import check_parity
+    from captchalab.training.export import check_parity
 
     spec = Solver.load("default").preprocessing
     batch = preprocess_batch([_plain(text, font) for text, font in _cases()[:4]], spec)

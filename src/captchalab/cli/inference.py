@@ -20,7 +20,7 @@ def export(
     opset: Annotated[int, typer.Option(help="ONNX opset version.")] = 17,
 ) -> None:
     """Export a checkpoint to a self-describing ONNX file (for `solve` and the service)."""
-    from captchalab.inference.export import check_parity, export_onnx, parity_images
+    from captchalab.training.export import check_parity, export_onnx, parity_images
 
     try:
         path = export_onnx(checkpoint, out, opset=opset)

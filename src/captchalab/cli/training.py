@@ -131,7 +131,7 @@ def evaluate(
 ) -> None:
     """Accuracy, character error rate, per-position accuracy and top confusions."""
     from captchalab.evaluation import format_summary, write_report
-    from captchalab.training.evaluate import evaluate_checkpoint
+    from captchalab.training.scoring import evaluate_checkpoint
 
     if (scheme is None) == (data is None):
         raise fail("give exactly one of --scheme or --data")

@@ -8,9 +8,9 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from captchalab.evaluation.alignment import GAP
-from captchalab.evaluation.calibration import coverage_table, expected_calibration_error
 from captchalab.evaluation.confusion_plot import plot_confusion
 from captchalab.evaluation.metrics import EvaluationResult
+from captchalab.evaluation.reliability import coverage_table, expected_calibration_error
 
 SUMMARY_FILE = "summary.md"
 METRICS_FILE = "metrics.json"

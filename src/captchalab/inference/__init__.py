@@ -1,7 +1,7 @@
 """Solving captchas with exported ONNX models (onnxruntime, numpy, Pillow; no torch).
 
-``export`` and ``calibration.calibrate_onnx``'s writer need the training extras; they are not
-imported here.
+Export lives in ``captchalab.training.export`` (torch); ``temperature.calibrate_onnx``'s writer
+needs ``onnx`` from the training extras and is not imported here.
 """
 
 from captchalab.inference.solver import Prediction, Solver

@@ -23,7 +23,7 @@ import captchalab
 from captchalab.service.errors import ServiceError
 from captchalab.service.images import UploadLimits
 from captchalab.service.metrics import MetricsMiddleware, ServiceMetrics
-from captchalab.service.registry import ModelRegistry, SolverLoader, load_solver
+from captchalab.service.models import ModelRegistry, SolverLoader, load_solver
 from captchalab.service.routes import ROUTERS, STATIC_DIR, ServiceState
 from captchalab.service.security import (
     API_KEY_HEADER,

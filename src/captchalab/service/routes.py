@@ -19,7 +19,7 @@ from captchalab.service.docs import render_docs
 from captchalab.service.errors import NotReady, ServiceError
 from captchalab.service.images import UploadLimits
 from captchalab.service.metrics import CONTENT_TYPE, ServiceMetrics
-from captchalab.service.registry import LoadedModel, ModelRegistry
+from captchalab.service.models import LoadedModel, ModelRegistry
 from captchalab.service.security import API_KEY_HEADER, AccessGuard
 from captchalab.service.settings import ServiceSettings
 from captchalab.service.uploads import Upload, prepare_upload, read_uploads

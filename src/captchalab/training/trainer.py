@@ -33,8 +33,8 @@ from captchalab.training.checkpoint import (
     save_checkpoint,
 )
 from captchalab.training.config import TrainConfig
-from captchalab.training.data import Progress, RunData, batches, prepare_data
 from captchalab.training.predict import predict_arrays
+from captchalab.training.run_data import Progress, RunData, batches, prepare_data
 from captchalab.training.schedule import learning_rate
 
 log = logging.getLogger(__name__)

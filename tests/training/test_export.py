@@ -10,10 +10,10 @@ import numpy as np
 import onnx
 import pytest
 
-from captchalab.inference.export import check_parity, export_onnx, random_images
 from captchalab.inference.metadata import FORMAT, METADATA_KEY
 from captchalab.models import list_models
 from captchalab.training.checkpoint import load_checkpoint
+from captchalab.training.export import check_parity, export_onnx, random_images
 
 
 @pytest.mark.parametrize("name", list_models())
@@ -54,7 +54,7 @@ def test_parity_accepts_uint8(crnn_checkpoint_path: Path, onnx_model_path: Path)
 
 
 def test_parity_tolerance_scales_with_the_logits() -> None:
-    from captchalab.inference.export import ParityReport
+    from captchalab.training.export import ParityReport
 
     assert ParityReport(5e-5, True, 1).ok()
     assert not ParityReport(2e-4, True, 1, max_abs_logit=1.0).ok()

@@ -9,7 +9,7 @@ import numpy as np
 
 from captchalab.charset import Charset
 from captchalab.inference import Solver
-from captchalab.inference.calibration import calibrate_onnx, fit_temperature
+from captchalab.inference.temperature import calibrate_onnx, fit_temperature
 
 CHARSET = Charset("0123456789")
 
