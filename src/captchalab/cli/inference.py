@@ -77,7 +77,8 @@ def solve(
     names = expand_inputs(paths)
     if not names:
         raise fail(f"no images found in {', '.join(paths)}")
-    sources = [click.get_binary_stream("stdin").read() if n == STDIN else n for n in names]
+    stdin = click.open_file(STDIN, "rb")  # click 8.5 deprecates get_binary_stream
+    sources = [stdin.read() if n == STDIN else n for n in names]
     solved: list[tuple[str, Any]] = []
     for name, result in zip(names, solver.solve_each(sources), strict=True):
         if isinstance(result, Exception):
