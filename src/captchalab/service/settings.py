@@ -56,7 +56,7 @@ class ServiceSettings(BaseSettings):
     )
     rate_limit_burst: int = Field(default=60, ge=1)
     workers: int = Field(
-        default=1, ge=1, description="processes serving: each limits at rate / workers"
+        default=1, ge=1, description="server processes; each enforces 1/workers of the limits"
     )
     forwarded_allow_ips: Annotated[list[str], NoDecode] = Field(
         default_factory=list,
