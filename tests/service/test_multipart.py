@@ -164,3 +164,11 @@ def test_the_service_answers_a_refused_body_with_400_json(client: Any) -> None:
     )
     assert response.status_code == 400
     assert response.json()["error"] == "bad_request" and '"name"' in response.json()["detail"]
+
+
+def test_one_file_over_the_batch_limit_is_reported_as_such(make_client: Any, png: bytes) -> None:
+    client = make_client(max_batch_images=2)
+    response = client.post("/v1/solve/batch", files=[("images", png)] * 3)
+    assert response.status_code == 422 and "at most 2 images" in response.json()["detail"]
+    many = client.post("/v1/solve/batch", files=[("images", png)] * 9)  # python-multipart's limit
+    assert many.status_code == 400 and "too many files" in many.json()["detail"]

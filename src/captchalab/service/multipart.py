@@ -36,7 +36,8 @@ class _Part:
     name: str = ""
     filename: str | None = None
     disposition: bytes = b""
-    data: bytearray = field(default_factory=bytearray)
+    chunks: list[bytes] = field(default_factory=list)
+    size: int = 0
 
 
 class _Collector:
@@ -86,16 +87,18 @@ class _Collector:
 
     def on_part_data(self, data: bytes, start: int, end: int) -> None:
         part = self.part
-        if part.filename is None and len(part.data) + (end - start) > self.max_part_size:
+        part.size += end - start
+        if part.filename is None and part.size > self.max_part_size:
             raise MultipartError(f"a form field exceeds {self.max_part_size} bytes")
-        part.data += data[start:end]
+        part.chunks.append(data[start:end])
 
     def on_part_end(self) -> None:
         part = self.part
+        data = b"".join(part.chunks)  # usually one chunk: no copy
         if part.filename is None:
-            self.items.append((part.name, _decode(bytes(part.data), self.charset)))
+            self.items.append((part.name, _decode(data, self.charset)))
         else:
-            self.items.append((part.name, FilePart(part.filename, bytes(part.data))))
+            self.items.append((part.name, FilePart(part.filename, data)))
 
 
 def parse_form(
