@@ -210,3 +210,32 @@ def test_http_requests_are_micro_batched(
         assert count < 16  # some solve_arrays call saw more than one image
     else:
         assert count == 16
+
+
+def test_a_dead_worker_is_a_503_over_http(
+    service_settings: Callable[..., ServiceSettings], png: bytes, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real_resolve = batching._resolve
+    crashes = [1]
+
+    def buggy_resolve(batch: Any, outcomes: Any) -> None:
+        if crashes:
+            crashes.pop()
+            raise AttributeError("a bug in the worker loop")
+        real_resolve(batch, outcomes)
+
+    monkeypatch.setattr(batching, "_resolve", buggy_resolve)
+    app = create_app(service_settings())
+
+    async def scenario() -> list[httpx.Response]:
+        async with app.router.lifespan_context(app):
+            transport = httpx.ASGITransport(app=app)
+            async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+                return [
+                    await asyncio.wait_for(client.post("/v1/solve", files={"image": png}), 10)
+                    for _ in range(2)
+                ]
+
+    first, second = asyncio.run(scenario())
+    assert first.status_code == 503 and first.json()["error"] == "not_ready"
+    assert second.status_code == 200, second.text

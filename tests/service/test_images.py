@@ -48,3 +48,18 @@ def test_folders_and_the_service_accept_the_same_types(tmp_path: Any, client: An
         (tmp_path / f"a{suffix}").write_bytes(b"")
     found = {name[len(str(tmp_path)) + 2 :] for name in expand_inputs([tmp_path])}
     assert found == set(IMAGE_SUFFIXES)
+
+
+def test_a_16_bit_upload_reaches_the_model_as_grey_not_white(png: bytes) -> None:
+    import io
+
+    import numpy as np
+
+    from captchalab.data.preprocess import Preprocessing
+
+    grey = Image.fromarray(np.full((32, 96), 257 * 100, dtype=np.uint16))  # I;16
+    buffer = io.BytesIO()
+    grey.save(buffer, format="PNG")
+    limits = images.UploadLimits(max_bytes=1 << 20, max_pixels=500_000)
+    array = images.prepare_image(buffer.getvalue(), Preprocessing(height=32, width=96), limits)
+    assert np.allclose(array, 100 / 255, atol=1e-6)
