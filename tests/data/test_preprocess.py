@@ -185,6 +185,11 @@ def test_non_finite_arrays_are_refused(bad: float) -> None:
         load_image(Image.fromarray(array))
 
 
+def test_a_mode_pillow_cannot_convert_is_a_clear_error() -> None:
+    with pytest.raises(ImageDecodeError, match="cannot convert a La image"):
+        load_image(Image.new("La", (2, 2)))
+
+
 def test_format_and_size_limits_are_checked_on_open() -> None:
     tiff = _encoded(Image.new("RGB", (4, 4)), "TIFF")
     assert load_image(tiff).size == (4, 4)

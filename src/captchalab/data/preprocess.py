@@ -81,7 +81,12 @@ def load_image(
     else:
         data = source if isinstance(source, bytes) else Path(source).read_bytes()
         image = _open(data, formats, max_pixels)
-    return _flatten_alpha(_to_8_bit(image))
+    try:
+        return _flatten_alpha(_to_8_bit(image))
+    except ImageDecodeError:
+        raise
+    except (ValueError, OSError) as exc:  # a mode Pillow cannot convert
+        raise ImageDecodeError(f"cannot convert a {image.mode} image to RGB: {exc}") from exc
 
 
 def _open(data: bytes, formats: Sequence[str] | None, max_pixels: int) -> Image.Image:
@@ -160,7 +165,7 @@ def _flatten_alpha(image: Image.Image) -> Image.Image:
 
     Alpha channels, palette transparency and colour keys (``transparency`` in ``info``) count.
     """
-    if image.mode in ("RGBA", "LA", "PA", "RGBa", "La") or "transparency" in image.info:
+    if image.mode in ("RGBA", "LA", "PA", "RGBa") or "transparency" in image.info:
         rgba = image.convert("RGBA")
         background = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
         return Image.alpha_composite(background, rgba).convert("RGB")
