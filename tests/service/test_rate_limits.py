@@ -14,6 +14,7 @@ import pytest
 import uvicorn
 
 from captchalab.service import ServiceSettings, create_app, server
+from captchalab.service.errors import RateLimited
 from captchalab.service.security import AccessGuard, TokenBuckets, hash_api_key
 
 from .conftest import ClientFactory, free_port
@@ -65,6 +66,21 @@ def test_bad_keys_from_a_shared_address_do_not_starve_valid_keys(
     assert anonymous == [401, 401, 429, 429] and wrong == 429  # guessing is throttled
     keyed = [client.get("/v1/models", headers={"X-API-Key": KEY}).status_code for _ in range(3)]
     assert keyed == [200, 200, 429]  # the key's own bucket, untouched by the others
+
+
+def test_an_ipv6_host_gets_one_bucket_for_its_network() -> None:
+    guard = AccessGuard([], per_minute=1, burst=1)
+    guard.check("2001:db8:1:2::1", None)
+    with pytest.raises(RateLimited):
+        guard.check("2001:db8:1:2:ffff::9", None)  # same /64: same client
+    guard.check("2001:db8:1:3::1", None)  # another network
+    guard.check("192.0.2.1", None)
+    with pytest.raises(RateLimited):
+        guard.check("192.0.2.1", None)
+    guard.check("192.0.2.2", None)  # IPv4: per address
+    with pytest.raises(RateLimited):
+        guard.check("::ffff:192.0.2.2", None)  # the same IPv4 client on a dual-stack socket
+    guard.check("::ffff:192.0.2.3", None)
 
 
 def test_several_workers_share_the_limit(onnx_model_path: Any) -> None:

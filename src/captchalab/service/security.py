@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import ipaddress
 import time
 from collections import OrderedDict
 from collections.abc import Callable
@@ -92,6 +93,20 @@ class Client:
     id: str
 
 
+def address_bucket(client_ip: str) -> str:
+    """The bucket of a client address: the address for IPv4, its /64 network for IPv6 (one
+    host usually holds a whole /64, so per-address buckets would be free to multiply)."""
+    if ":" not in client_ip:
+        return client_ip
+    try:
+        address = ipaddress.IPv6Address(client_ip)
+    except ValueError:
+        return client_ip
+    if address.ipv4_mapped is not None:  # an IPv4 client of a dual-stack socket
+        return str(address.ipv4_mapped)
+    return str(ipaddress.IPv6Network((address, 64), strict=False))
+
+
 class AccessGuard:
     """Checks a request's ``X-API-Key`` header and rate limits; raises 401/429 errors.
 
@@ -124,11 +139,11 @@ class AccessGuard:
     def check(self, client_ip: str, api_key: str | None) -> Client:
         """Authenticate and charge one request; the ``Client`` to charge any further cost to."""
         if not self.api_key_hashes:
-            client = Client(self.by_ip, client_ip)
+            client = Client(self.by_ip, address_bucket(client_ip))
         else:
             key_hash = self._match(api_key)
             if key_hash is None:
-                self.charge(Client(self.by_ip, client_ip), 1.0)
+                self.charge(Client(self.by_ip, address_bucket(client_ip)), 1.0)
                 raise Unauthorized(f"a valid {API_KEY_HEADER} header is required")
             client = Client(self.by_key, key_hash)
         self.charge(client, 1.0)
