@@ -6,12 +6,13 @@ import asyncio
 import threading
 import time
 from collections.abc import Callable
+from typing import Any
 
 import httpx
 import numpy as np
 import pytest
 
-from captchalab.service import ServiceSettings, create_app
+from captchalab.service import ServiceSettings, batching, create_app
 from captchalab.service.batching import DirectRunner, MicroBatcher
 from captchalab.service.errors import Busy, NotReady
 
@@ -38,7 +39,7 @@ def test_concurrent_submissions_share_a_batch() -> None:
     solver = FakeSolver()
 
     async def scenario() -> list[list[float]]:
-        batcher = MicroBatcher(solver, max_batch_size=8, max_wait_ms=50)
+        batcher = MicroBatcher(solver, max_batch_size=8)
         await batcher.start()
         try:
             return await asyncio.gather(*(batcher.submit([image]) for image in _images(12)))
@@ -54,42 +55,73 @@ def test_a_lone_request_does_not_wait() -> None:
     solver = FakeSolver()
 
     async def scenario() -> float:
-        batcher = MicroBatcher(solver, max_batch_size=8, max_wait_ms=5000)
+        batcher = MicroBatcher(solver, max_batch_size=8)
         await batcher.start()
         start = time.perf_counter()
-        with batcher.incoming(1):
-            image = _images(1)[0]
-        await batcher.submit([image])
+        await batcher.submit(_images(1))
         await batcher.stop()
         return time.perf_counter() - start
 
     assert asyncio.run(scenario()) < 1.0
+    assert solver.batches == [1]
 
 
-def test_waits_for_announced_images() -> None:
+def test_a_dead_worker_fails_waiters_fast_and_is_replaced(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A bug that kills the worker task: its waiters and the queue get a 503 at once (not a
+    hang), and later requests are served by a new worker."""
     solver = FakeSolver()
+    real_resolve = batching._resolve
+    crashes = [1]
 
-    async def request(batcher: MicroBatcher, image: np.ndarray, prepare_s: float) -> list:
-        with batcher.incoming(1):
-            await asyncio.sleep(prepare_s)  # preprocessing
-        return await batcher.submit([image])
+    def buggy_resolve(batch: Any, outcomes: Any) -> None:
+        if crashes:
+            crashes.pop()
+            raise AttributeError("a bug in the worker loop")
+        real_resolve(batch, outcomes)
+
+    monkeypatch.setattr(batching, "_resolve", buggy_resolve)
 
     async def scenario() -> None:
-        batcher = MicroBatcher(solver, max_batch_size=8, max_wait_ms=2000)
+        batcher = MicroBatcher(solver, max_batch_size=2)
         await batcher.start()
-        images = _images(3)
-        await asyncio.gather(*(request(batcher, im, 0.05 * i) for i, im in enumerate(images)))
+        solver.release.clear()
+        first = asyncio.ensure_future(batcher.submit(_images(2)))  # the worker takes these
+        await asyncio.sleep(0.05)
+        queued = asyncio.ensure_future(batcher.submit(_images(1)))  # waits in the queue
+        await asyncio.sleep(0)
+        solver.release.set()
+        for waiter in (first, queued):
+            with pytest.raises(NotReady, match="worker failed") as raised:
+                await asyncio.wait_for(waiter, 5)
+            assert raised.value.status_code == 503
+        assert batcher.restarts == 1
+        assert await asyncio.wait_for(batcher.submit(_images(3)), 5) == [0.0, 1.0, 2.0]
         await batcher.stop()
 
     asyncio.run(scenario())
-    assert solver.batches == [3]
+
+
+def test_a_worker_that_cannot_run_fails_fast() -> None:
+    async def scenario() -> None:
+        batcher = MicroBatcher(FakeSolver())
+        await batcher.start()
+        assert batcher._worker is not None
+        batcher._worker.cancel()  # the task is gone, whatever the cause
+        await asyncio.sleep(0)
+        with pytest.raises(NotReady):
+            await asyncio.wait_for(batcher.submit(_images(1)), 5)
+        await batcher.stop()
+
+    asyncio.run(scenario())
 
 
 def test_multi_image_submission_keeps_order() -> None:
     solver = FakeSolver()
 
     async def scenario() -> list[float]:
-        batcher = MicroBatcher(solver, max_batch_size=4, max_wait_ms=1)
+        batcher = MicroBatcher(solver, max_batch_size=4)
         await batcher.start()
         try:
             return await batcher.submit(_images(10))
@@ -105,7 +137,7 @@ def test_full_queue_is_busy_and_nothing_is_queued() -> None:
     solver.release.clear()  # hold the first batch inside the solver
 
     async def scenario() -> None:
-        batcher = MicroBatcher(solver, max_batch_size=2, max_wait_ms=0, queue_size=3)
+        batcher = MicroBatcher(solver, max_batch_size=2, queue_size=3)
         await batcher.start()
         first = asyncio.ensure_future(batcher.submit(_images(2)))
         await asyncio.sleep(0.05)  # the worker has taken those two and is blocked
@@ -126,7 +158,7 @@ def test_solver_errors_reach_every_waiter() -> None:
         raise RuntimeError("boom")
 
     async def scenario() -> None:
-        batcher = MicroBatcher(broken, max_batch_size=4, max_wait_ms=1)
+        batcher = MicroBatcher(broken, max_batch_size=4)
         await batcher.start()
         results = await asyncio.gather(
             *(batcher.submit([image]) for image in _images(3)), return_exceptions=True
@@ -157,7 +189,7 @@ def test_direct_runner_solves_each_request_alone() -> None:
 def test_http_requests_are_micro_batched(
     service_settings: Callable[..., ServiceSettings], png: bytes, batching: bool
 ) -> None:
-    app = create_app(service_settings(batching=batching, max_wait_ms=50, max_batch_size=32))
+    app = create_app(service_settings(batching=batching, max_batch_size=32))
 
     async def scenario() -> list[int]:
         async with app.router.lifespan_context(app):
@@ -178,3 +210,32 @@ def test_http_requests_are_micro_batched(
         assert count < 16  # some solve_arrays call saw more than one image
     else:
         assert count == 16
+
+
+def test_a_dead_worker_is_a_503_over_http(
+    service_settings: Callable[..., ServiceSettings], png: bytes, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real_resolve = batching._resolve
+    crashes = [1]
+
+    def buggy_resolve(batch: Any, outcomes: Any) -> None:
+        if crashes:
+            crashes.pop()
+            raise AttributeError("a bug in the worker loop")
+        real_resolve(batch, outcomes)
+
+    monkeypatch.setattr(batching, "_resolve", buggy_resolve)
+    app = create_app(service_settings())
+
+    async def scenario() -> list[httpx.Response]:
+        async with app.router.lifespan_context(app):
+            transport = httpx.ASGITransport(app=app)
+            async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+                return [
+                    await asyncio.wait_for(client.post("/v1/solve", files={"image": png}), 10)
+                    for _ in range(2)
+                ]
+
+    first, second = asyncio.run(scenario())
+    assert first.status_code == 503 and first.json()["error"] == "not_ready"
+    assert second.status_code == 200, second.text

@@ -1,4 +1,5 @@
-"""The fast multipart path reads what Starlette's parser reads, or declines the body."""
+"""The in-memory multipart parser reads what Starlette's parser reads, and refuses what it
+refuses, with the same limits."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from hypothesis import strategies as st
 from starlette.datastructures import Headers, UploadFile
 from starlette.formparsers import MultiPartException, MultiPartParser
 
-from captchalab.service.multipart import FilePart, parse_form
+from captchalab.service.multipart import FilePart, MultipartError, parse_form
 
 LIMITS = {"max_files": 3, "max_fields": 2, "max_part_size": 64}
 FUZZ = settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -78,21 +79,28 @@ async def _starlette(content_type: str, body: bytes, chunk: int) -> list[Any]:
     return items
 
 
+def _ours(content_type: str, body: bytes) -> list[Any] | None:
+    """``parse_form``'s items, or ``None`` when it refuses the body."""
+    try:
+        return parse_form(content_type, body, **LIMITS)
+    except MultipartError:
+        return None
+
+
 @FUZZ
 @given(case=bodies(), chunk=st.sampled_from([1, 7, 64, 1 << 20]))
-def test_fast_path_agrees_with_starlette(case: tuple[str, bytes], chunk: int) -> None:
+def test_agrees_with_starlette(case: tuple[str, bytes], chunk: int) -> None:
     content_type, body = case
-    fast = parse_form(content_type, body, **LIMITS)
+    ours = _ours(content_type, body)
     try:
-        slow = asyncio.run(_starlette(content_type, body, chunk))
+        theirs = asyncio.run(_starlette(content_type, body, chunk))
     except MultiPartException:
-        assert fast is None  # what Starlette refuses always goes to Starlette
+        assert ours is None  # what Starlette refuses is refused
         return
-    if fast is not None:
-        assert fast == slow
+    assert ours == theirs  # and what it reads is read the same
 
 
-def test_clients_bodies_take_the_fast_path() -> None:
+def test_a_clients_body() -> None:
     request = httpx.Request(
         "POST",
         "http://test/v1/solve",
@@ -104,16 +112,63 @@ def test_clients_bodies_take_the_fast_path() -> None:
     assert items == [("model", "tiny"), ("image", FilePart("c.png", b"\x89PNG\r\n\x1a\n..."))]
 
 
+X_IS_1 = b"--b\r\nContent-Disposition: form-data; name=x\r\n\r\n1"
+A_FILE = b"--b\r\ncontent-disposition:form-data; name=f; filename=a.png\r\n\r\n\x00\xff"
+
+
 @pytest.mark.parametrize(
-    "body",
+    ("body", "items"),
     [
-        b"preamble\r\n--b\r\nContent-Disposition: form-data; name=x\r\n\r\n1\r\n--b--\r\n",
-        b"--b\r\nContent-Disposition: form-data; name=x\r\n\r\n1\r\n--b  \r\n",
-        b"--b\r\nContent-Disposition: form-data; name=x\r\n\r\n1\r\n--b--\r\nepilogue",
-        b"--b\r\nContent-Disposition: form-data\r\n\r\n1\r\n--b--\r\n",
-        b"--b\r\nContent-Disposition: form-data; name=x\r\n\r\n" + b"1" * 65 + b"\r\n--b--\r\n",
-        b"--b\r\nContent-Disposition: form-data; name=x\r\n\r\n1",
+        (X_IS_1 + b"\r\n--b--\r\nepilogue", [("x", "1")]),
+        (A_FILE + b"\r\n--b--", [("f", FilePart("a.png", b"\x00\xff"))]),
+        (X_IS_1, []),  # an unfinished part is not an item
     ],
 )
-def test_unusual_bodies_are_left_to_starlette(body: bytes) -> None:
-    assert parse_form("multipart/form-data; boundary=b", body, **LIMITS) is None
+def test_unusual_bodies_read_like_starlette(body: bytes, items: list[Any]) -> None:
+    content_type = "multipart/form-data; boundary=b"
+    assert parse_form(content_type, body, **LIMITS) == items
+    assert asyncio.run(_starlette(content_type, body, 5)) == items
+
+
+PART = b"--b\r\nContent-Disposition: form-data; name=%s\r\n\r\n%s\r\n"
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        (b"--b\r\nContent-Disposition: form-data\r\n\r\n1\r\n--b--\r\n", '"name" must be'),
+        (PART % (b"x", b"1" * 65) + b"--b--\r\n", "exceeds 64 bytes"),
+        (PART % (b"x", b"1") * 3 + b"--b--\r\n", "too many fields"),
+        (PART % (b"f; filename=a", b"") * 4 + b"--b--\r\n", "too many files"),
+        (b"--b\r\nno header line\r\n\r\n1\r\n--b--\r\n", "invalid multipart data"),
+        (b"--x\r\ngarbage", "invalid multipart data"),
+        (b"preamble\r\n" + X_IS_1 + b"\r\n--b--\r\n", "invalid multipart data"),
+    ],
+)
+def test_refused_bodies_and_limits(body: bytes, message: str) -> None:
+    with pytest.raises(MultipartError, match=message):
+        parse_form("multipart/form-data; boundary=b", body, **LIMITS)
+    with pytest.raises(MultiPartException):
+        asyncio.run(_starlette("multipart/form-data; boundary=b", body, 5))
+
+
+def test_a_missing_boundary_is_refused() -> None:
+    with pytest.raises(MultipartError, match="boundary"):
+        parse_form("multipart/form-data", b"--b--\r\n", **LIMITS)
+
+
+def test_the_service_answers_a_refused_body_with_400_json(client: Any) -> None:
+    body = b"--b\r\nContent-Disposition: form-data\r\n\r\n1\r\n--b--\r\n"
+    response = client.post(
+        "/v1/solve", content=body, headers={"content-type": "multipart/form-data; boundary=b"}
+    )
+    assert response.status_code == 400
+    assert response.json()["error"] == "bad_request" and '"name"' in response.json()["detail"]
+
+
+def test_one_file_over_the_batch_limit_is_reported_as_such(make_client: Any, png: bytes) -> None:
+    client = make_client(max_batch_images=2)
+    response = client.post("/v1/solve/batch", files=[("images", png)] * 3)
+    assert response.status_code == 422 and "at most 2 images" in response.json()["detail"]
+    many = client.post("/v1/solve/batch", files=[("images", png)] * 9)  # python-multipart's limit
+    assert many.status_code == 400 and "too many files" in many.json()["detail"]

@@ -24,9 +24,9 @@ def test_build_settings_ignores_unset_options_and_shares_cores() -> None:
 def test_run_passes_the_app_to_uvicorn(monkeypatch: pytest.MonkeyPatch) -> None:
     calls: list[tuple[Any, dict[str, Any]]] = []
     monkeypatch.setattr(server.uvicorn, "run", lambda app, **kw: calls.append((app, kw)))
-    server.run({"m": "m.onnx"}, "127.0.0.1", 8123, workers=1, max_wait_ms=1.0)
+    server.run({"m": "m.onnx"}, "127.0.0.1", 8123, workers=1, max_batch_size=3)
     app, options = calls[0]
-    assert app.state.service.settings.max_wait_ms == 1.0
+    assert app.state.service.settings.max_batch_size == 3
     assert (options["host"], options["port"]) == ("127.0.0.1", 8123)
 
 

@@ -77,7 +77,8 @@ def solve(
     names = expand_inputs(paths)
     if not names:
         raise fail(f"no images found in {', '.join(paths)}")
-    sources = [click.get_binary_stream("stdin").read() if n == STDIN else n for n in names]
+    stdin = click.open_file(STDIN, "rb")  # click 8.5 deprecates get_binary_stream
+    sources = [stdin.read() if n == STDIN else n for n in names]
     solved: list[tuple[str, Any]] = []
     for name, result in zip(names, solver.solve_each(sources), strict=True):
         if isinstance(result, Exception):
@@ -105,28 +106,45 @@ def serve(
         list[str] | None,
         typer.Option(
             help="NAME=PATH (or PATH, named after its file) of an ONNX model, or 'default'; "
-            "repeat for several (default: the shipped model)."
+            "repeat for several (default: CAPTCHALAB_MODELS, else the shipped model).",
+            show_default=False,
         ),
     ] = None,
     host: Annotated[str, typer.Option(help="Interface to bind; 0.0.0.0 exposes it.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="TCP port.")] = 8000,
     workers: Annotated[
-        int, typer.Option(min=1, help="Processes; one per core serves the most requests.")
-    ] = 1,
-    batching: Annotated[bool, typer.Option(help="Micro-batch concurrent requests.")] = True,
+        int | None,
+        typer.Option(
+            min=1,
+            help="Processes; one per core serves the most requests. The rate limits are split "
+            "between them (default: CAPTCHALAB_WORKERS, else 1).",
+            show_default=False,
+        ),
+    ] = None,
+    batching: Annotated[
+        bool | None,
+        typer.Option(
+            help="Micro-batch concurrent requests (default: CAPTCHALAB_BATCHING, else on).",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
     """Serve the HTTP API and the web page (drag, drop or paste a captcha).
 
-    More settings (API keys, rate limits, CORS, upload limits) come from CAPTCHALAB_*
-    environment variables; see docs/api.md.
+    A flag wins over its CAPTCHALAB_* environment variable, which wins over the default.\n
+    API keys, rate limits, trusted proxies, CORS and upload limits: CAPTCHALAB_* variables
+    (see docs/api.md).
     """
-    from captchalab.service.server import run
+    from pydantic import ValidationError
+
+    from captchalab.service.server import build_settings, run
 
     try:
-        models = model_options(model or ["default"])
-    except ValueError as exc:
+        models = model_options(model) if model else None
+        settings = build_settings(models, workers, batching=batching)
+    except (ValueError, ValidationError) as exc:
         raise fail(str(exc)) from exc
-    console.print(f"serving {', '.join(models)} on http://{host}:{port}/")
+    console.print(f"serving {', '.join(settings.models)} on http://{host}:{port}/")
     run(models, host, port, workers, batching=batching)
 
 

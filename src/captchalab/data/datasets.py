@@ -18,10 +18,9 @@ import torch
 from torch.utils.data import Dataset, IterableDataset, get_worker_info
 
 from captchalab.charset import Charset
+from captchalab.data.formats import IMAGE_SUFFIXES
 from captchalab.data.preprocess import Preprocessing, preprocess, to_array
 from captchalab.schemes import Scheme
-
-IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".gif", ".bmp", ".webp")
 
 Sample = tuple[np.ndarray, str]
 

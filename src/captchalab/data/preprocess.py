@@ -6,6 +6,7 @@ numpy and Pillow only, so the torch-free Solver runs exactly the code the model 
 from __future__ import annotations
 
 import io
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -21,6 +22,10 @@ ImageInput = str | Path | bytes | Image.Image | np.ndarray
 
 class ImageDecodeError(ValueError):
     """The input is not a readable image."""
+
+
+class ImageTooLarge(ImageDecodeError):
+    """The image has more pixels than allowed (checked from its header, before decoding)."""
 
 
 @dataclass(frozen=True)
@@ -56,41 +61,111 @@ class Preprocessing:
         return cls(**data)
 
 
-def load_image(source: ImageInput) -> Image.Image:
-    """Open a path, raw bytes, a PIL image or an array as an RGB PIL image (first frame)."""
+def load_image(
+    source: ImageInput,
+    *,
+    formats: Sequence[str] | None = None,
+    max_pixels: int = MAX_PIXELS,
+) -> Image.Image:
+    """Open a path, raw bytes, a PIL image or an array as an 8-bit RGB PIL image (first frame).
+
+    Encoded input is opened once: ``formats`` (Pillow format names, all by default) restricts
+    the decoders tried, and an image over ``max_pixels`` raises ``ImageTooLarge`` from its header,
+    before any pixel is decoded. Every mode decodes to the tones it shows (see ``_to_8_bit``);
+    transparency is composited over white.
+    """
     if isinstance(source, Image.Image):
         image = source
     elif isinstance(source, np.ndarray):
         image = _from_array(source)
     else:
         data = source if isinstance(source, bytes) else Path(source).read_bytes()
-        try:
-            image = Image.open(io.BytesIO(data))
-            if image.width * image.height > MAX_PIXELS:
-                raise ImageDecodeError(f"image of {image.width}x{image.height} pixels is too large")
-            image.seek(0)
-            image.load()
-        except ImageDecodeError:
-            raise
-        except Exception as exc:  # Pillow raises many types for corrupt data
-            raise ImageDecodeError(f"cannot decode image: {exc}") from exc
-    return _flatten_alpha(image)
+        image = _open(data, formats, max_pixels)
+    try:
+        return _flatten_alpha(_to_8_bit(image))
+    except ImageDecodeError:
+        raise
+    except (ValueError, OSError) as exc:  # a mode Pillow cannot convert
+        raise ImageDecodeError(f"cannot convert a {image.mode} image to RGB: {exc}") from exc
+
+
+def _open(data: bytes, formats: Sequence[str] | None, max_pixels: int) -> Image.Image:
+    try:
+        image = Image.open(io.BytesIO(data), formats=list(formats) if formats else None)
+        if image.width * image.height > max_pixels:
+            raise ImageTooLarge(
+                f"image of {image.width}x{image.height} pixels exceeds {max_pixels} pixels"
+            )
+        image.seek(0)
+        image.load()
+    except ImageDecodeError:
+        raise
+    except Image.DecompressionBombError as exc:
+        raise ImageTooLarge(f"image exceeds {max_pixels} pixels: {exc}") from exc
+    except Exception as exc:  # Pillow raises many types for corrupt data
+        raise ImageDecodeError(f"cannot decode image: {exc}") from exc
+    return image
 
 
 def _from_array(array: np.ndarray) -> Image.Image:
-    if array.dtype != np.uint8:
-        scale = 255.0 if array.size and float(np.nanmax(array)) <= 1.0 else 1.0
-        array = np.clip(array * scale, 0, 255).astype(np.uint8)
+    """``(H, W)``, ``(H, W, 1)``, ``(H, W, 3)`` or ``(H, W, 4)`` array -> PIL image.
+
+    uint8 is used as is, uint16 spans 0-65535, bool is black and white, other integers are 0-255
+    (clipped), floats are [0, 1] when no value exceeds 1 and 0-255 (clipped) otherwise.
+    """
     if array.ndim == 3 and array.shape[2] == 1:
         array = array[:, :, 0]
     if array.ndim not in (2, 3) or (array.ndim == 3 and array.shape[2] not in (3, 4)):
         raise ImageDecodeError(f"array of shape {array.shape} is not an image (H, W[, 3|4])")
-    return Image.fromarray(array)
+    return Image.fromarray(_array_to_uint8(array))
+
+
+def _array_to_uint8(array: np.ndarray) -> np.ndarray:
+    if array.dtype == np.uint8:
+        return array
+    if array.dtype == np.bool_:
+        return array.astype(np.uint8) * 255
+    if array.dtype == np.uint16:
+        return _scaled(array, 1 / 257)
+    if np.issubdtype(array.dtype, np.integer):
+        return _scaled(array, 1.0)
+    if not np.issubdtype(array.dtype, np.floating):
+        raise ImageDecodeError(f"array of dtype {array.dtype} is not an image")
+    if not np.isfinite(array).all():
+        raise ImageDecodeError("array values are not finite (NaN or infinity)")
+    top = float(array.max()) if array.size else 0.0
+    return _scaled(array, 255.0 if top <= 1.0 else 1.0)
+
+
+def _scaled(array: np.ndarray, scale: float) -> np.ndarray:
+    return np.clip(np.rint(array.astype(np.float64) * scale), 0, 255).astype(np.uint8)
+
+
+def _to_8_bit(image: Image.Image) -> Image.Image:
+    """High bit-depth greyscale -> ``L`` (``LA`` when it has a transparent value).
+
+    ``I;16*`` and ``I`` (16-bit PNG and TIFF greyscale) span 0-65535; ``F`` follows the float
+    array rule of ``_from_array``. Pillow's own conversion clips these at 255 instead (a 16-bit
+    scan turns white).
+    """
+    if not (image.mode.startswith("I") or image.mode == "F"):
+        return image
+    values = np.asarray(image)
+    grey = _array_to_uint8(values) if image.mode == "F" else _scaled(values, 1 / 257)
+    converted = Image.fromarray(grey, mode="L")
+    transparent = image.info.get("transparency")
+    if isinstance(transparent, int) and not isinstance(transparent, bool):
+        alpha = np.where(values == transparent, 0, 255).astype(np.uint8)
+        converted = Image.merge("LA", (converted, Image.fromarray(alpha, mode="L")))
+    return converted
 
 
 def _flatten_alpha(image: Image.Image) -> Image.Image:
-    """Composite transparency over white: captchas with alpha are drawn for a light page."""
-    if image.mode in ("RGBA", "LA", "PA") or (image.mode == "P" and "transparency" in image.info):
+    """Composite transparency over white: captchas with alpha are drawn for a light page.
+
+    Alpha channels, palette transparency and colour keys (``transparency`` in ``info``) count.
+    """
+    if image.mode in ("RGBA", "LA", "PA", "RGBa") or "transparency" in image.info:
         rgba = image.convert("RGBA")
         background = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
         return Image.alpha_composite(background, rgba).convert("RGB")

@@ -62,7 +62,10 @@ def create_app(
         metrics=metrics,
         registry=ModelRegistry(settings, metrics, loader),
         guard=AccessGuard(
-            settings.api_key_hashes, settings.rate_limit_per_minute, settings.rate_limit_burst
+            settings.api_key_hashes,
+            settings.rate_limit_per_minute,
+            settings.rate_limit_burst,
+            workers=settings.workers,
         ),
         limits=UploadLimits(settings.max_upload_bytes, settings.max_pixels),
     )
@@ -82,6 +85,7 @@ def create_app(
         lifespan=lifespan,
         docs_url=None,  # Swagger UI and ReDoc need a CDN; /docs is a local page instead
         redoc_url=None,
+        openapi_url=None,  # served by routes.openapi, keyed like /docs (protect_ops)
         middleware=_middleware(settings, metrics),
     )
     app.state.service = state

@@ -3,11 +3,11 @@
 Requests ``submit`` their images: ``(C, H, W)`` arrays, or raw inputs with a ``prepare``
 function that turns one into an array (or returns the error that stopped it). One worker task
 per model waits for the first item and takes everything queued, up to ``max_batch_size``; while
-it solves, new submissions queue up for the next batch. Callers that prepare arrays themselves
-may announce them first (``incoming``): the worker then waits up to ``max_wait_ms`` for them,
-but only while announced images are still on the way, so a lone request never waits. Each
+it solves, new submissions queue up for the next batch, so a lone request never waits. Each
 batch is prepared and solved in one worker thread (one thread hop per batch, not per request;
-decoding never runs on the event loop), then each request's future is resolved.
+decoding never runs on the event loop), then each request's future is resolved. Should the
+worker task itself die (a bug, not a failing solver: that fails only its batch), every waiting
+request gets a 503 at once and a new worker takes over.
 ``DirectRunner`` is the same interface without batching (the benchmark baseline).
 """
 
@@ -17,7 +17,7 @@ import asyncio
 import contextlib
 import logging
 from collections import deque
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -36,7 +36,6 @@ Prepare = Callable[[Any], "np.ndarray | Exception"]
 class Runner(Protocol):
     async def start(self) -> None: ...
     async def stop(self) -> None: ...
-    def incoming(self, count: int) -> contextlib.AbstractContextManager[None]: ...
     async def submit(self, inputs: Sequence[Any], prepare: Prepare | None = None) -> list[Any]: ...
 
 
@@ -54,23 +53,22 @@ class MicroBatcher:
         self,
         solve_arrays: SolveArrays,
         max_batch_size: int = 32,
-        max_wait_ms: float = 5.0,
         queue_size: int = 256,
         on_batch: BatchObserver | None = None,
     ) -> None:
         self._solve_arrays = solve_arrays
         self.max_batch_size = max_batch_size
-        self.max_wait_s = max_wait_ms / 1000.0
         self.queue_size = queue_size
         self._on_batch = on_batch
         self._pending: deque[_Item] = deque()
-        self._preparing = 0  # announced images not yet submitted
+        self._taken: list[_Item] = []  # the batch the worker is on
         self._arrived = asyncio.Event()
         self._worker: asyncio.Task[None] | None = None
+        self.restarts = 0  # times the worker task died and was replaced
 
     async def start(self) -> None:
         if self._worker is None:
-            self._worker = asyncio.create_task(self._run(), name="captchalab-batcher")
+            self._worker = asyncio.create_task(self._supervise(), name="captchalab-batcher")
 
     async def stop(self) -> None:
         if self._worker is not None:
@@ -78,18 +76,9 @@ class MicroBatcher:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._worker
             self._worker = None
-        _fail(list(self._pending), NotReady("the service is shutting down"))
+        _fail([*self._taken, *self._pending], NotReady("the service is shutting down"))
+        self._taken = []
         self._pending.clear()
-
-    @contextlib.contextmanager
-    def incoming(self, count: int) -> Iterator[None]:
-        """Announce ``count`` images about to be submitted, so the worker waits for them."""
-        self._preparing += count
-        try:
-            yield
-        finally:
-            self._preparing -= count
-            self._arrived.set()
 
     async def submit(self, inputs: Sequence[Any], prepare: Prepare | None = None) -> list[Any]:
         """Queue all ``inputs`` (or none: raises ``Busy`` when they do not fit) and await them.
@@ -97,7 +86,7 @@ class MicroBatcher:
         Without ``prepare`` the inputs are ``(C, H, W)`` arrays. With it, the worker thread calls
         ``prepare`` on each input first; an exception it returns is that input's answer.
         """
-        if self._worker is None:
+        if self._worker is None or self._worker.done():
             raise NotReady("the model is not running")
         if len(self._pending) + len(inputs) > self.queue_size:
             raise Busy()
@@ -111,23 +100,31 @@ class MicroBatcher:
             return [await items[0].future]
         return list(await asyncio.gather(*(item.future for item in items)))
 
+    async def _supervise(self) -> None:
+        """Runs the worker loop; if it dies, fails every waiter fast (503) and runs a new one."""
+        while True:
+            try:
+                await self._run()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                logger.exception("the batching worker died; starting a new one")
+                self.restarts += 1
+                waiting = [*self._taken, *self._pending]
+                self._taken = []
+                self._pending.clear()
+                _fail(waiting, NotReady("the model worker failed; retry the request"))
+                await asyncio.sleep(0)  # let the failed callers run before taking new work
+
     async def _run(self) -> None:
-        loop = asyncio.get_running_loop()
         while True:
             while not self._pending:
                 self._arrived.clear()
                 await self._arrived.wait()
-            deadline = loop.time() + self.max_wait_s
-            while len(self._pending) < self.max_batch_size and self._preparing > 0:
-                remaining = deadline - loop.time()
-                if remaining <= 0:
-                    break
-                self._arrived.clear()
-                with contextlib.suppress(asyncio.TimeoutError):
-                    await asyncio.wait_for(self._arrived.wait(), remaining)
             count = min(len(self._pending), self.max_batch_size)
-            batch = [self._pending.popleft() for _ in range(count)]
-            await self._solve([item for item in batch if not item.future.done()])
+            self._taken = [self._pending.popleft() for _ in range(count)]
+            await self._solve([item for item in self._taken if not item.future.done()])
+            self._taken = []
 
     async def _solve(self, batch: list[_Item]) -> None:
         if not batch:  # every waiter went away (client disconnects)
@@ -236,9 +233,6 @@ class DirectRunner:
 
     async def stop(self) -> None:
         self._running = False
-
-    def incoming(self, count: int) -> contextlib.AbstractContextManager[None]:
-        return contextlib.nullcontext()
 
     async def submit(self, inputs: Sequence[Any], prepare: Prepare | None = None) -> list[Any]:
         if not self._running:

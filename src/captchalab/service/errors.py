@@ -21,6 +21,13 @@ class ServiceError(Exception):
         return {"error": self.kind, "detail": self.detail}
 
 
+class MalformedBody(ServiceError):
+    """The body cannot be parsed as its declared type (e.g. broken multipart)."""
+
+    status_code = 400
+    kind = "bad_request"
+
+
 class InvalidRequest(ServiceError):
     status_code = 422
     kind = "invalid_request"

@@ -1,20 +1,27 @@
 """Untrusted upload -> model input: size, format (by magic bytes) and pixel checks, then decode.
 
-Formats are recognised from their first bytes, never from a file name or a declared type.
+Formats are recognised from their first bytes, never from a file name or a declared type, and
+Pillow opens each upload once, with only the accepted formats' decoders.
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
-import io
 import logging
 from dataclasses import dataclass
 
 import numpy as np
 from PIL import Image
 
-from captchalab.data.preprocess import ImageDecodeError, Preprocessing, load_image, to_array
+from captchalab.data.formats import PILLOW_FORMATS
+from captchalab.data.preprocess import (
+    ImageDecodeError,
+    ImageTooLarge,
+    Preprocessing,
+    load_image,
+    to_array,
+)
 from captchalab.service.errors import (
     InvalidImage,
     InvalidRequest,
@@ -24,6 +31,10 @@ from captchalab.service.errors import (
 )
 
 logger = logging.getLogger(__name__)
+
+# The formats the service decodes: those captchalab reads from folders (data.formats).
+ALLOWED = PILLOW_FORMATS
+_NAMES = ", ".join(ALLOWED[:-1]) + " and " + ALLOWED[-1]
 
 
 @dataclass(frozen=True)
@@ -44,7 +55,7 @@ def sniff_format(data: bytes) -> str:
         return "WEBP"
     if data.startswith(b"BM"):
         return "BMP"
-    raise UnsupportedMediaType("only PNG, JPEG, GIF, WebP and BMP images are accepted")
+    raise UnsupportedMediaType(f"only {_NAMES} images are accepted")
 
 
 def decode_base64(text: str) -> bytes:
@@ -57,32 +68,30 @@ def decode_base64(text: str) -> bytes:
         raise InvalidRequest(f"image is not valid base64: {exc}") from None
 
 
-def check_image(data: bytes, limits: UploadLimits) -> None:
-    """Size, format and pixel-count checks that read only the header."""
+def decode_image(data: bytes, limits: UploadLimits) -> Image.Image:
+    """Checked, decoded upload: size and format checks, then one ``Image.open`` restricted to
+    the accepted formats, whose header is checked against ``max_pixels`` before decoding."""
     if not data:
         raise InvalidImage("image is empty")
     if len(data) > limits.max_bytes:
         raise PayloadTooLarge(f"image exceeds {limits.max_bytes} bytes")
     image_format = sniff_format(data)
     try:
-        header = Image.open(io.BytesIO(data), formats=[image_format])  # lazy: header only
-    except Image.DecompressionBombError:
-        raise TooManyPixels(f"image has more than {limits.max_pixels} pixels") from None
-    except Exception as exc:  # Pillow raises many types for corrupt headers
+        return load_image(data, formats=ALLOWED, max_pixels=limits.max_pixels)
+    except ImageTooLarge as exc:
+        raise TooManyPixels(str(exc)) from None
+    except ImageDecodeError as exc:
         raise InvalidImage(f"cannot read {image_format} image: {exc}") from None
-    width, height = header.size
-    if width * height > limits.max_pixels:
-        raise TooManyPixels(f"image of {width}x{height} exceeds {limits.max_pixels} pixels")
+    except Exception as exc:  # decoders can fail late (truncated frames, odd modes)
+        logger.info("rejected an upload that failed to decode", exc_info=True)
+        raise InvalidImage(f"cannot decode image: {exc}") from None
 
 
 def prepare_image(data: bytes, spec: Preprocessing, limits: UploadLimits) -> np.ndarray:
     """Checked bytes -> ``(C, H, W)`` float32; raises a ``ServiceError`` for bad input."""
-    check_image(data, limits)
+    image = decode_image(data, limits)
     try:
-        image = load_image(data)
         return to_array(image, spec)
-    except ImageDecodeError as exc:
-        raise InvalidImage(str(exc)) from None
-    except Exception as exc:  # decoders can fail late (truncated frames, odd modes)
-        logger.info("rejected an upload that failed to decode", exc_info=True)
+    except Exception as exc:
+        logger.info("rejected an upload that failed to preprocess", exc_info=True)
         raise InvalidImage(f"cannot decode image: {exc}") from None

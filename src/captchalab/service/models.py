@@ -105,6 +105,4 @@ class ModelRegistry:
 
         if not s.batching:
             return DirectRunner(solver.solve_arrays, s.queue_size, observe)
-        return MicroBatcher(
-            solver.solve_arrays, s.max_batch_size, s.max_wait_ms, s.queue_size, observe
-        )
+        return MicroBatcher(solver.solve_arrays, s.max_batch_size, s.queue_size, observe)

@@ -1,35 +1,23 @@
-"""The usual shape of a multipart/form-data body, parsed in a few passes over the bytes.
+"""multipart/form-data bodies, parsed in memory by python-multipart's ``MultipartParser``.
 
-Starlette's form parser (python-multipart's byte-level state machine, with callbacks, spooled
-temporary files and ``UploadFile`` objects) is most of the CPU time a small upload costs.
-``parse_form`` reads only the canonical shape that clients send::
-
-    --B CRLF  Name: value CRLF ...  CRLF  data  ( CRLF --B CRLF  headers  CRLF  data )*
-    CRLF --B--  [CRLF]
-
-and returns what Starlette's parser returns for it: the ``(name, value)`` items in order, a file's
-value being a ``FilePart``. For any other body (a preamble, padding or an epilogue around a
-boundary, unusual header syntax, a part without a name, a limit reached, ...) it returns
-``None``, and the caller hands the body to Starlette's parser, which takes or refuses it with its
-own messages. So this path never accepts what that parser refuses, nor reads anything
-differently; ``tests/service/test_multipart.py`` compares the two on generated bodies.
+The parser is the one Starlette's ``request.form()`` drives; ``parse_form`` gives it callbacks
+that collect each part in memory instead of spooling files to ``UploadFile`` objects (the body is
+already in memory, and capped by ``max_upload_bytes``). It reads what Starlette reads, applies the
+same limits and refuses what Starlette refuses (``MultipartError``, a 400 for the client);
+``tests/service/test_multipart.py`` compares the two on generated bodies.
 """
 
 from __future__ import annotations
 
 import codecs
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
-from python_multipart.multipart import parse_options_header
+from python_multipart.exceptions import FormParserError
+from python_multipart.multipart import MultipartParser, parse_options_header
 
-# python-multipart's own limits (MAX_BOUNDARY_LENGTH, DEFAULT_MAX_HEADER_COUNT) and a header line
-# bound below its DEFAULT_MAX_HEADER_SIZE: longer or more goes to the full parser.
-_MAX_BOUNDARY = 256
-_MAX_HEADERS = 8
-_MAX_HEADER_LINE = 4096
-_TOKEN_CHARS = (  # RFC 7230 token characters: the only ones python-multipart allows in a name
-    b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789!#$%&'*+-.^_`|~"
-)
+
+class MultipartError(ValueError):
+    """The body is not valid multipart/form-data, or is over one of the limits."""
 
 
 @dataclass(frozen=True)
@@ -43,6 +31,76 @@ class FilePart:
 FormItem = tuple[str, "str | FilePart"]
 
 
+@dataclass
+class _Part:
+    name: str = ""
+    filename: str | None = None
+    disposition: bytes = b""
+    chunks: list[bytes] = field(default_factory=list)
+    size: int = 0
+
+
+class _Collector:
+    """``MultipartParser`` callbacks that build the form items in order, checking the limits."""
+
+    def __init__(self, charset: str, max_files: int, max_fields: int, max_part_size: int) -> None:
+        self.charset = charset
+        self.max_files = max_files
+        self.max_fields = max_fields
+        self.max_part_size = max_part_size
+        self.items: list[FormItem] = []
+        self.files = 0
+        self.fields = 0
+        self.part = _Part()
+        self.header_name = bytearray()
+        self.header_value = bytearray()
+
+    def on_part_begin(self) -> None:
+        self.part = _Part()
+
+    def on_header_field(self, data: bytes, start: int, end: int) -> None:
+        self.header_name += data[start:end]
+
+    def on_header_value(self, data: bytes, start: int, end: int) -> None:
+        self.header_value += data[start:end]
+
+    def on_header_end(self) -> None:
+        if bytes(self.header_name).lower() == b"content-disposition":
+            self.part.disposition = bytes(self.header_value)
+        self.header_name.clear()
+        self.header_value.clear()
+
+    def on_headers_finished(self) -> None:
+        _, options = parse_options_header(self.part.disposition)
+        if b"name" not in options:
+            raise MultipartError('the Content-Disposition header field "name" must be provided')
+        self.part.name = _decode(options[b"name"], self.charset)
+        if b"filename" in options:
+            self.files += 1
+            if self.files > self.max_files:
+                raise MultipartError(f"too many files; at most {self.max_files}")
+            self.part.filename = _decode(options[b"filename"], self.charset)
+        else:
+            self.fields += 1
+            if self.fields > self.max_fields:
+                raise MultipartError(f"too many fields; at most {self.max_fields}")
+
+    def on_part_data(self, data: bytes, start: int, end: int) -> None:
+        part = self.part
+        part.size += end - start
+        if part.filename is None and part.size > self.max_part_size:
+            raise MultipartError(f"a form field exceeds {self.max_part_size} bytes")
+        part.chunks.append(data[start:end])
+
+    def on_part_end(self) -> None:
+        part = self.part
+        data = b"".join(part.chunks)  # usually one chunk: no copy
+        if part.filename is None:
+            self.items.append((part.name, _decode(data, self.charset)))
+        else:
+            self.items.append((part.name, FilePart(part.filename, data)))
+
+
 def parse_form(
     content_type: str | None,
     body: bytes,
@@ -50,79 +108,36 @@ def parse_form(
     max_files: int,
     max_fields: int,
     max_part_size: int,
-) -> list[FormItem] | None:
-    """The body's form items, or ``None`` when the body is not of the canonical shape.
+) -> list[FormItem]:
+    """The body's ``(name, value)`` items in order; a file's value is a ``FilePart``.
 
-    The limits are those given to Starlette's ``request.form``; a body over any of them is
-    ``None`` too, so that Starlette refuses it with its usual message.
+    The limits are those of Starlette's ``request.form``: files, text fields, and bytes per
+    text field. Raises ``MultipartError`` for a body Starlette's parser refuses.
     """
-    kind, params = parse_options_header(content_type)
+    _, params = parse_options_header(content_type)
     boundary = params.get(b"boundary")
-    if kind != b"multipart/form-data" or not boundary or len(boundary) > _MAX_BOUNDARY:
-        return None
-    charset = _charset(params.get(b"charset"))
-    delimiter = b"\r\n--" + boundary
-    opening = delimiter[2:] + b"\r\n"
-    if not body.startswith(opening):
-        return None
-    items: list[FormItem] = []
-    files = fields = 0
-    start = len(opening)
-    while True:
-        headers_end = body.find(b"\r\n\r\n", start)
-        if headers_end < 0 or body.startswith(b"\r\n", start):  # no headers: no name
-            return None
-        disposition = _disposition(body[start:headers_end])
-        if disposition is None:
-            return None
-        data_start = headers_end + 4
-        data_end = body.find(delimiter, data_start)
-        if data_end < 0:
-            return None
-        _, options = parse_options_header(disposition)
-        if b"name" not in options:
-            return None
-        name = _decode(options[b"name"], charset)
-        data = body[data_start:data_end]
-        if b"filename" in options:
-            files += 1
-            if files > max_files:
-                return None
-            items.append((name, FilePart(_decode(options[b"filename"], charset), data)))
-        else:
-            fields += 1
-            if fields > max_fields or len(data) > max_part_size:
-                return None
-            items.append((name, _decode(data, charset)))
-        after = data_end + len(delimiter)
-        if body.startswith(b"\r\n", after):
-            start = after + 2
-        elif body.startswith(b"--", after) and body[after + 2 :] in (b"", b"\r\n"):
-            return items
-        else:
-            return None
-
-
-def _disposition(block: bytes) -> bytes | None:
-    """The (last) Content-Disposition value of a part's header lines, if they are plain."""
-    lines = block.split(b"\r\n")
-    if len(lines) > _MAX_HEADERS:
-        return None
-    disposition = None
-    for line in lines:
-        name, colon, value = line.partition(b":")
-        if (
-            not colon
-            or not name
-            or name.translate(None, _TOKEN_CHARS)
-            or len(line) > _MAX_HEADER_LINE
-            or b"\r" in value
-            or b"\n" in value
-        ):
-            return None
-        if name.lower() == b"content-disposition":
-            disposition = value.lstrip(b" ")  # python-multipart skips spaces before a value
-    return disposition
+    if not boundary:
+        raise MultipartError("missing boundary in multipart/form-data")
+    collector = _Collector(_charset(params.get(b"charset")), max_files, max_fields, max_part_size)
+    callbacks = {
+        name: getattr(collector, name)
+        for name in (
+            "on_part_begin",
+            "on_header_field",
+            "on_header_value",
+            "on_header_end",
+            "on_headers_finished",
+            "on_part_data",
+            "on_part_end",
+        )
+    }
+    try:
+        parser = MultipartParser(boundary, callbacks)  # type: ignore[arg-type]
+        parser.write(body)
+        parser.finalize()
+    except FormParserError as exc:
+        raise MultipartError(f"invalid multipart data: {exc}") from None
+    return collector.items
 
 
 def _charset(declared: bytes | None) -> str:

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from fastapi import APIRouter, Request
-from fastapi.responses import FileResponse, HTMLResponse, Response
+from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
 from fastapi.routing import APIRoute
 
 from captchalab.service import schemas
@@ -20,7 +20,7 @@ from captchalab.service.errors import NotReady, ServiceError
 from captchalab.service.images import UploadLimits
 from captchalab.service.metrics import CONTENT_TYPE, ServiceMetrics
 from captchalab.service.models import LoadedModel, ModelRegistry
-from captchalab.service.security import API_KEY_HEADER, AccessGuard
+from captchalab.service.security import API_KEY_HEADER, AccessGuard, Client
 from captchalab.service.settings import ServiceSettings
 from captchalab.service.uploads import Upload, prepare_upload, read_uploads
 
@@ -40,9 +40,23 @@ def get_state(request: Request) -> ServiceState:
     return request.app.state.service
 
 
-def enforce_access(request: Request) -> None:
+_CLIENT = "captchalab.client"  # scope key: whom the request is charged to
+
+
+def enforce_access(request: Request) -> Client:
+    """Checks the key and charges one request (401/429); further costs go to the result."""
     client_ip = request.client.host if request.client else "unknown"
-    get_state(request).guard.check(client_ip, request.headers.get(API_KEY_HEADER))
+    client = get_state(request).guard.check(client_ip, request.headers.get(API_KEY_HEADER))
+    request.scope[_CLIENT] = client
+    return client
+
+
+def enforce_ops_access(request: Request) -> None:
+    """``/metrics``, ``/docs`` and ``/openapi.json``: keyed like ``/v1`` when keys are
+    configured and ``protect_ops`` is on (the default), open otherwise."""
+    state = get_state(request)
+    if state.settings.protect_ops and state.guard.keys_required:
+        enforce_access(request)
 
 
 class GuardedRoute(APIRoute):
@@ -71,7 +85,7 @@ def query_model(request: Request) -> str | None:
 
 
 api = APIRouter(prefix="/v1", route_class=GuardedRoute, tags=["solve"])
-ops = APIRouter()  # health, metrics and the web pages: no key, no rate limit
+ops = APIRouter()  # health and the web pages: no key, no rate limit (see enforce_ops_access)
 
 
 @api.post(
@@ -104,6 +118,7 @@ async def solve_batch(request: Request) -> Response:
     state = get_state(request)
     max_images = state.settings.max_batch_images
     uploads, body_model = await read_uploads(request, state.limits, True, max_images)
+    state.guard.charge(request.scope[_CLIENT], len(uploads) - 1)  # one token per image
     loaded = state.registry.get(body_model or query_model(request))
     results: list[dict[str, Any]] = []
     for outcome in await _solve_uploads(loaded, uploads, state.limits):
@@ -138,6 +153,7 @@ async def readyz(request: Request) -> dict[str, Any]:
 
 @ops.get("/metrics", tags=["ops"], summary="Prometheus metrics")
 async def metrics(request: Request) -> Response:
+    enforce_ops_access(request)
     return Response(get_state(request).metrics.render(), media_type=CONTENT_TYPE)
 
 
@@ -148,7 +164,14 @@ async def index() -> FileResponse:
 
 @ops.get("/docs", include_in_schema=False)
 async def docs(request: Request) -> HTMLResponse:
+    enforce_ops_access(request)
     return HTMLResponse(render_docs(request.app.openapi()))
+
+
+@ops.get("/openapi.json", include_in_schema=False)
+async def openapi(request: Request) -> JSONResponse:
+    enforce_ops_access(request)
+    return JSONResponse(request.app.openapi())
 
 
 # Each is included in the app on its own (nesting them makes FastAPI match every request

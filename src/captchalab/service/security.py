@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import ipaddress
 import time
+from collections import OrderedDict
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -32,12 +35,17 @@ def hash_api_key(key: str) -> str:
 
 
 class TokenBuckets:
-    """One token bucket per key: ``burst`` tokens, refilled at ``per_minute`` tokens a minute."""
+    """One token bucket per key: ``burst`` tokens, refilled at ``per_minute`` tokens a minute.
+
+    At most ``max_keys`` buckets are kept, least recently used first out, so each request
+    costs O(1) however many clients there are. A bucket pushed out by ``max_keys`` more recent
+    clients starts full again when its client comes back; an idle one would have refilled.
+    """
 
     def __init__(
         self,
         per_minute: float,
-        burst: int,
+        burst: float,
         clock: Callable[[], float] = time.monotonic,
         max_keys: int = 100_000,
     ) -> None:
@@ -45,31 +53,71 @@ class TokenBuckets:
         self.burst = float(burst)
         self.clock = clock
         self.max_keys = max_keys
-        self._buckets: dict[str, tuple[float, float]] = {}  # key -> (tokens, last update)
+        self._buckets: OrderedDict[str, tuple[float, float]] = OrderedDict()  # (tokens, time)
 
-    def take(self, key: str) -> float:
-        """Spend one token: 0.0 when allowed, else the seconds until one is available."""
+    def __len__(self) -> int:
+        return len(self._buckets)
+
+    def take(self, key: str, cost: float = 1.0) -> float:
+        """Spend ``cost`` tokens: 0.0 when allowed, else the seconds until it would be.
+
+        A request is allowed when the bucket holds ``cost`` tokens, or is full when ``cost``
+        exceeds ``burst``; the tokens may then go below zero, so a large batch delays the next
+        requests instead of never passing. Refused requests spend nothing.
+        """
         if self.rate <= 0:
             return 0.0
         now = self.clock()
-        tokens, last = self._buckets.get(key, (self.burst, now))
-        tokens = min(self.burst, tokens + (now - last) * self.rate)
-        if tokens < 1.0:
-            self._buckets[key] = (tokens, now)
-            return (1.0 - tokens) / self.rate
-        self._buckets[key] = (tokens - 1.0, now)
-        if len(self._buckets) > self.max_keys:
-            self._evict(now)
+        buckets = self._buckets
+        state = buckets.get(key)
+        if state is None:
+            tokens = self.burst
+            if len(buckets) >= self.max_keys:
+                buckets.popitem(last=False)
+        else:
+            tokens = min(self.burst, state[0] + (now - state[1]) * self.rate)
+            buckets.move_to_end(key)
+        needed = min(cost, self.burst)
+        if tokens < needed:
+            buckets[key] = (tokens, now)
+            return (needed - tokens) / self.rate
+        buckets[key] = (tokens - cost, now)
         return 0.0
 
-    def _evict(self, now: float) -> None:
-        # A bucket idle long enough to be full again carries no state worth keeping.
-        refill_s = self.burst / self.rate
-        self._buckets = {k: v for k, v in self._buckets.items() if now - v[1] < refill_s}
+
+@dataclass(frozen=True)
+class Client:
+    """Whom a request is charged to: a key's bucket, or (without keys) an address's."""
+
+    buckets: TokenBuckets
+    id: str
+
+
+def address_bucket(client_ip: str) -> str:
+    """The bucket of a client address: the address for IPv4, its /64 network for IPv6 (one
+    host usually holds a whole /64, so per-address buckets would be free to multiply)."""
+    if ":" not in client_ip:
+        return client_ip
+    try:
+        address = ipaddress.IPv6Address(client_ip)
+    except ValueError:
+        return client_ip
+    if address.ipv4_mapped is not None:  # an IPv4 client of a dual-stack socket
+        return str(address.ipv4_mapped)
+    return str(ipaddress.IPv6Network((address, 64), strict=False))
 
 
 class AccessGuard:
-    """Checks a request's client IP and ``X-API-Key`` header; raises 401/429 errors."""
+    """Checks a request's ``X-API-Key`` header and rate limits; raises 401/429 errors.
+
+    With keys configured, the key is checked first and a valid one is charged to its own
+    bucket: traffic without a valid key never spends a key's tokens, whatever address it
+    shares. Failed attempts are charged to the client address, so guessing is throttled.
+    Without keys, each client address has a bucket.
+
+    ``workers`` processes each enforce ``1 / workers`` of the rate and burst, so that together
+    they never allow more than the configured limit (see docs/api.md).
+    """
 
     def __init__(
         self,
@@ -77,24 +125,36 @@ class AccessGuard:
         per_minute: float,
         burst: int,
         clock: Callable[[], float] = time.monotonic,
+        workers: int = 1,
     ) -> None:
         self.api_key_hashes = list(api_key_hashes)
-        self.by_ip = TokenBuckets(per_minute, burst, clock)
-        self.by_key = TokenBuckets(per_minute, burst, clock)
+        share_rate, share_burst = per_minute / workers, max(1.0, burst / workers)
+        self.by_ip = TokenBuckets(share_rate, share_burst, clock)
+        self.by_key = TokenBuckets(share_rate, share_burst, clock)
 
-    def check(self, client_ip: str, api_key: str | None) -> None:
-        # The IP bucket comes first so that guessing keys is throttled too.
-        wait = self.by_ip.take(client_ip)
-        if wait:
-            raise RateLimited(wait)
+    @property
+    def keys_required(self) -> bool:
+        return bool(self.api_key_hashes)
+
+    def check(self, client_ip: str, api_key: str | None) -> Client:
+        """Authenticate and charge one request; the ``Client`` to charge any further cost to."""
         if not self.api_key_hashes:
-            return
-        key_hash = self._match(api_key)
-        if key_hash is None:
-            raise Unauthorized(f"a valid {API_KEY_HEADER} header is required")
-        wait = self.by_key.take(key_hash)
-        if wait:
-            raise RateLimited(wait)
+            client = Client(self.by_ip, address_bucket(client_ip))
+        else:
+            key_hash = self._match(api_key)
+            if key_hash is None:
+                self.charge(Client(self.by_ip, address_bucket(client_ip)), 1.0)
+                raise Unauthorized(f"a valid {API_KEY_HEADER} header is required")
+            client = Client(self.by_key, key_hash)
+        self.charge(client, 1.0)
+        return client
+
+    def charge(self, client: Client, cost: float) -> None:
+        """Spend ``cost`` more tokens of ``client`` (``RateLimited`` when there are too few)."""
+        if cost > 0:
+            wait = client.buckets.take(client.id, cost)
+            if wait:
+                raise RateLimited(wait)
 
     def _match(self, api_key: str | None) -> str | None:
         if not api_key:

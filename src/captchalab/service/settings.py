@@ -6,6 +6,7 @@ Lists accept JSON or comma-separated text (``CAPTCHALAB_CORS_ORIGINS=https://a,h
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import re
 from typing import Annotated, Any
@@ -41,17 +42,30 @@ class ServiceSettings(BaseSettings):
     # Micro-batching: coalesce concurrent requests into one solve_arrays call per model.
     batching: bool = True
     max_batch_size: int = Field(default=32, ge=1)
-    max_wait_ms: float = Field(default=5.0, ge=0)
     queue_size: int = Field(default=256, ge=1, description="images waiting per model; full -> 503")
     max_batch_images: int = Field(default=64, ge=1, description="images per /v1/solve/batch call")
 
     # Safety.
     api_key_hashes: Annotated[list[str], NoDecode] = Field(default_factory=list)
-    rate_limit_per_minute: float = Field(default=300.0, ge=0, description="0 disables limiting")
+    protect_ops: bool = Field(
+        default=True,
+        description="with API keys set, /metrics, /docs and /openapi.json need a key too",
+    )
+    rate_limit_per_minute: float = Field(
+        default=300.0, ge=0, description="per key (or client address without keys); 0 disables"
+    )
     rate_limit_burst: int = Field(default=60, ge=1)
+    workers: int = Field(
+        default=1, ge=1, description="server processes; each enforces 1/workers of the limits"
+    )
+    forwarded_allow_ips: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="proxies (IPs, CIDR networks or *) whose X-Forwarded-For is believed",
+    )
     cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
     max_upload_bytes: int = Field(default=2 * MIB, ge=1, description="request body limit")
-    max_pixels: int = Field(default=4_000_000, ge=1, description="width * height limit")
+    # A captcha is rarely above 400 x 150 (60k pixels); this leaves room for screenshots.
+    max_pixels: int = Field(default=500_000, ge=1, description="width * height limit")
 
     # Operations.
     access_log: bool = Field(
@@ -59,7 +73,7 @@ class ServiceSettings(BaseSettings):
         description="uvicorn's line per request (costly under load; /metrics counts every one)",
     )
 
-    @field_validator("api_key_hashes", "cors_origins", mode="before")
+    @field_validator("api_key_hashes", "cors_origins", "forwarded_allow_ips", mode="before")
     @classmethod
     def _parse_list(cls, value: Any) -> Any:
         return _split_list(value)
@@ -72,6 +86,19 @@ class ServiceSettings(BaseSettings):
         if bad:
             raise ValueError("api_key_hashes must be SHA-256 hex digests (64 hex characters)")
         return normalised
+
+    @field_validator("forwarded_allow_ips")
+    @classmethod
+    def _check_proxies(cls, entries: list[str]) -> list[str]:
+        for entry in entries:
+            if entry != "*":
+                try:
+                    ipaddress.ip_network(entry, strict=False)
+                except ValueError:
+                    raise ValueError(
+                        f"forwarded_allow_ips: {entry!r} is not an IP address, a network or *"
+                    ) from None
+        return entries
 
     @field_validator("models", mode="before")
     @classmethod

@@ -11,15 +11,22 @@ import json
 import numpy as np
 from fastapi import Request
 from pydantic import ValidationError
-from starlette.datastructures import UploadFile
 
 from captchalab.data.preprocess import Preprocessing
 from captchalab.service import schemas
-from captchalab.service.errors import InvalidRequest, ServiceError, UnsupportedMediaType
+from captchalab.service.errors import (
+    InvalidRequest,
+    MalformedBody,
+    ServiceError,
+    UnsupportedMediaType,
+)
 from captchalab.service.images import UploadLimits, decode_base64, prepare_image
-from captchalab.service.multipart import FilePart, FormItem, parse_form
+from captchalab.service.multipart import FilePart, MultipartError, parse_form
 
 Upload = bytes | ServiceError  # one image's bytes, or why it could not be read
+
+# Besides the images: a few text fields (``model``), none longer than a model name needs.
+_FORM_LIMITS = {"max_fields": 8, "max_part_size": 4096}
 
 
 async def read_uploads(
@@ -56,34 +63,17 @@ async def _read_multipart(
     request: Request, limits: UploadLimits, max_images: int, batch: bool
 ) -> tuple[list[Upload], str | None]:
     field = "images" if batch else "image"
-    # One file over the limit, so that the count check reports it as such.
-    form_limits = {"max_files": max_images + 1, "max_fields": 8, "max_part_size": 4096}
     content_type = request.headers.get("content-type")
-    items = parse_form(content_type, await request.body(), **form_limits)
-    if items is not None:
-        return _from_items(items, field, limits)
-    # Anything unusual: Starlette's parser takes it or refuses it (400), as it always did.
-    async with request.form(**form_limits) as form:
-        model = form.get("model")
-        if model is not None and not isinstance(model, str):
-            raise InvalidRequest("model must be a text field")
-        uploads: list[Upload] = []
-        for value in form.getlist(field):
-            if isinstance(value, UploadFile):
-                uploads.append(await value.read(limits.max_bytes + 1))
-            else:
-                uploads.append(InvalidRequest(f"{field} must be a file upload"))
-    return uploads, model
-
-
-def _from_items(
-    items: list[FormItem], field: str, limits: UploadLimits
-) -> tuple[list[Upload], str | None]:
-    """``_read_multipart``'s answer from ``parse_form`` items, as from Starlette's form."""
+    try:  # one file over the limit, so that the count check below reports it as such
+        items = parse_form(
+            content_type, await request.body(), max_files=max_images + 1, **_FORM_LIMITS
+        )
+    except MultipartError as exc:
+        raise MalformedBody(str(exc)) from None
     model = None
     for name, value in items:
         if name == "model":
-            model = value  # like FormData.get: the last one counts
+            model = value  # like Starlette's FormData.get: the last one counts
     if model is not None and not isinstance(model, str):
         raise InvalidRequest("model must be a text field")
     uploads: list[Upload] = [
