@@ -114,6 +114,14 @@ def serve(
         int, typer.Option(min=1, help="Processes; one per core serves the most requests.")
     ] = 1,
     batching: Annotated[bool, typer.Option(help="Micro-batch concurrent requests.")] = True,
+    challenges: Annotated[
+        Path | None,
+        typer.Option(
+            help="Challenge file (YAML: scheme, ttl_s, pool_size, optional hardening): also "
+            "serve POST /v1/challenges and /v1/challenges/{id}/answer, storing every answer "
+            "in CAPTCHALAB_DATABASE_URL (default sqlite:///captchalab.db). See docs/api.md."
+        ),
+    ] = None,
 ) -> None:
     """Serve the HTTP API and the web page (drag, drop or paste a captcha).
 
@@ -124,10 +132,17 @@ def serve(
 
     try:
         models = model_options(model or ["default"])
+        if challenges is not None:
+            from captchalab.service.challenges import load_challenge_config
+
+            load_challenge_config(challenges)  # a bad file fails here, with its reason
     except ValueError as exc:
         raise fail(str(exc)) from exc
     console.print(f"serving {', '.join(models)} on http://{host}:{port}/")
-    run(models, host, port, workers, batching=batching)
+    if challenges is not None:
+        console.print(f"challenges from {challenges} at http://{host}:{port}/v1/challenges")
+    options = {"challenges": str(challenges)} if challenges is not None else {}
+    run(models, host, port, workers, batching=batching, **options)
 
 
 def model_options(items: list[str]) -> dict[str, str]:

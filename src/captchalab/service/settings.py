@@ -53,6 +53,19 @@ class ServiceSettings(BaseSettings):
     max_upload_bytes: int = Field(default=2 * MIB, ge=1, description="request body limit")
     max_pixels: int = Field(default=4_000_000, ge=1, description="width * height limit")
 
+    # Challenges (``serve --challenges FILE``) and their store.
+    challenges: str | None = Field(
+        default=None, description="challenge file (YAML): mounts /v1/challenges"
+    )
+    database_url: str | None = Field(
+        default=None, description="store URL (default: sqlite:///captchalab.db)"
+    )
+    challenge_secret: str | None = Field(
+        default=None,
+        repr=False,
+        description="HMAC key for texts and client addresses (default: generated, in the store)",
+    )
+
     # Operations.
     access_log: bool = Field(
         default=False,
