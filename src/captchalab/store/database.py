@@ -21,6 +21,14 @@ def database_url(url: str | None = None) -> str:
     return url or os.environ.get(DATABASE_URL_ENV) or DEFAULT_DATABASE_URL
 
 
+def sqlite_file(url: str | None = None) -> Path | None:
+    """The file of a SQLite URL (see ``database_url``), or None for another database."""
+    parsed = make_url(database_url(url))
+    if parsed.get_backend_name() != "sqlite" or not parsed.database:
+        return None
+    return Path(parsed.database)
+
+
 def connect(url: str | None = None) -> Engine:
     """An engine for ``url`` (see ``database_url``); raises ``ValueError`` on a bad URL."""
     resolved = database_url(url)

@@ -16,7 +16,7 @@ from captchalab.service.challenges.service import ChallengeService
 from captchalab.service.errors import InvalidRequest, PayloadTooLarge, UnsupportedMediaType
 from captchalab.service.routes import GuardedRoute, get_state
 
-MAX_ANSWER_BODY = 4096  # bytes: an answer body is tiny
+MAX_BODY = 4096  # bytes: challenge and answer bodies are tiny
 
 router = APIRouter(prefix="/v1", route_class=GuardedRoute, tags=["challenges"])
 
@@ -46,7 +46,11 @@ def client_address(request: Request) -> str:
     summary="A new captcha to show; answer it once, before expires_at",
 )
 async def new_challenge(request: Request) -> Response:
-    body = await challenge_service(request).issue(client_address(request))
+    service = challenge_service(request)
+    # The body is ignored (there is nothing to ask for), but read, so that its limit holds.
+    if len(await request.body()) > MAX_BODY:
+        raise PayloadTooLarge(f"a challenge request body is at most {MAX_BODY} bytes")
+    body = await service.issue(client_address(request))
     return _json(body)
 
 
@@ -74,8 +78,8 @@ async def _read_answer(request: Request) -> str:
     if content_type != "application/json":
         raise UnsupportedMediaType('send application/json: {"answer": "..."}')
     body = await request.body()
-    if len(body) > MAX_ANSWER_BODY:
-        raise PayloadTooLarge(f"an answer body is at most {MAX_ANSWER_BODY} bytes")
+    if len(body) > MAX_BODY:
+        raise PayloadTooLarge(f"an answer body is at most {MAX_BODY} bytes")
     try:
         data = json.loads(body)
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
