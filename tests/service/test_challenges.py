@@ -356,3 +356,12 @@ def test_the_challenge_service_imports_no_torch() -> None:
         "sys.exit('torch' in sys.modules)"
     )
     assert subprocess.run([sys.executable, "-c", code], check=False).returncode == 0
+
+
+def test_the_challenge_routes_are_documented(make_app: AppFactory) -> None:
+    client = make_app()
+    paths = client.get("/openapi.json").json()["paths"]
+    answer_route = paths["/v1/challenges/{challenge_id}/answer"]["post"]
+    assert {"409", "410", "429"} <= set(answer_route["responses"])
+    assert "/v1/challenges" in paths
+    assert "/v1/challenges" in client.get("/docs").text
