@@ -348,14 +348,26 @@ def test_hardening_is_applied_through_the_engine_interface(
     assert all(4 <= len(text) <= 6 for text in calls["texts"])
 
 
-def test_the_challenge_service_imports_no_torch() -> None:
+def test_serving_plain_challenges_imports_no_torch(
+    tmp_path: Path, onnx_model_path: Path, folder
+) -> None:
     import subprocess
 
-    code = (
-        "import sys; import captchalab.service.challenges.routes, captchalab.store.export; "
-        "sys.exit('torch' in sys.modules)"
-    )
-    assert subprocess.run([sys.executable, "-c", code], check=False).returncode == 0
+    file = challenge_file(tmp_path / "c.yaml", scheme="hku", pool_size=2)
+    code = f"""
+import sys
+from fastapi.testclient import TestClient
+from captchalab.service import ServiceSettings, create_app
+settings = ServiceSettings(models={{"tiny": {str(onnx_model_path)!r}}}, challenges={str(file)!r},
+                           database_url={f"sqlite:///{tmp_path / 's.db'}"!r})
+with TestClient(create_app(settings)) as client:
+    issued = client.post("/v1/challenges").json()
+    assert client.post(f"/v1/challenges/{{issued['id']}}/answer", json={{"answer": "ab"}}).json()
+    import captchalab.store.export, captchalab.cli.challenges
+sys.exit(3 if "torch" in sys.modules else 0)
+"""
+    result = subprocess.run([sys.executable, "-c", code], check=False, capture_output=True)
+    assert result.returncode == 0, result.stderr.decode()[-2000:]
 
 
 def test_the_challenge_routes_are_documented(make_app: AppFactory) -> None:

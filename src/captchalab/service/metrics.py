@@ -67,6 +67,8 @@ class ServiceMetrics:
             "Challenge answers whose length differs from the challenge's text (a bot signal).",
             registry=self.registry,
         )
+        for verdict in ("true", "false"):  # both series exist from the start, at 0
+            self.challenge_answers.labels(correct=verdict)
         # (route, method, status) -> that request counter and latency histogram: ``labels()``
         # costs more than the observation itself. Bounded like the label sets it mirrors.
         self._per_request: dict[tuple[str, str, str], tuple[Any, Any]] = {}

@@ -39,7 +39,12 @@ def connect(url: str | None = None) -> Engine:
     if parsed.get_backend_name() == "sqlite":
         return _sqlite_engine(resolved, parsed.database)
     if parsed.get_backend_name() == "postgresql":
-        return create_engine(resolved, pool_pre_ping=True)
+        try:
+            return create_engine(resolved, pool_pre_ping=True)
+        except ModuleNotFoundError as exc:
+            raise ValueError(
+                f"PostgreSQL needs its driver ({exc.name}): pip install 'captchalab[postgres]'"
+            ) from None
     raise ValueError(
         f"unsupported database {parsed.get_backend_name()!r}: use sqlite or postgresql"
     )
