@@ -377,3 +377,12 @@ def test_the_challenge_routes_are_documented(make_app: AppFactory) -> None:
     assert {"409", "410", "429"} <= set(answer_route["responses"])
     assert "/v1/challenges" in paths
     assert "/v1/challenges" in client.get("/docs").text
+
+
+@pytest.mark.parametrize("name", ["plain", "hardened", "folder"])
+def test_the_example_challenge_files_are_valid(name: str) -> None:
+    repo = Path(__file__).resolve().parents[2]
+    config = load_challenge_config(repo / "configs" / "challenges" / f"{name}.yaml")
+    assert config.scheme == "hku"
+    assert (config.hardening is not None) == (name == "hardened")
+    assert (config.source == "folder") == (name == "folder")
