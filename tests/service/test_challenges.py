@@ -386,3 +386,24 @@ def test_the_example_challenge_files_are_valid(name: str) -> None:
     assert config.scheme == "hku"
     assert (config.hardening is not None) == (name == "hardened")
     assert (config.source == "folder") == (name == "folder")
+
+
+def test_an_unreachable_store_is_503_and_loses_nothing(
+    make_app: AppFactory, folder, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from sqlalchemy.exc import OperationalError
+
+    client = make_app()
+    service = client.app.state.service.challenges  # type: ignore[attr-defined]
+    issued = client.post("/v1/challenges").json()
+    real_answer = service.store.answer
+
+    def down(*args: Any, **kwargs: Any) -> Any:
+        raise OperationalError("UPDATE challenges ...", {}, ConnectionError("server closed"))
+
+    monkeypatch.setattr(service.store, "answer", down)
+    response = answer(client, issued["id"], label_of(issued, folder[1]))
+    assert response.status_code == 503 and response.json()["error"] == "busy"
+    assert "Retry-After" in response.headers
+    monkeypatch.setattr(service.store, "answer", real_answer)
+    assert answer(client, issued["id"], label_of(issued, folder[1])).json() == {"correct": True}

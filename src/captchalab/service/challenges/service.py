@@ -15,15 +15,18 @@ import logging
 import re
 import secrets
 import time
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from datetime import datetime, timezone
 from typing import Any
+
+from sqlalchemy.exc import OperationalError
 
 from captchalab.schemes import Scheme
 from captchalab.service.challenges.config import ChallengeConfig
 from captchalab.service.challenges.errors import ChallengeExpired, ChallengeUsed, UnknownChallenge
 from captchalab.service.challenges.pool import ChallengePool
 from captchalab.service.challenges.sources import ImageSource, build_source
+from captchalab.service.errors import Busy
 from captchalab.service.metrics import ServiceMetrics
 from captchalab.store import AnswerOutcome, ChallengeStore, IssuedChallenge, connect, migrate
 from captchalab.store.records import Verdict, keyed_digest
@@ -104,7 +107,8 @@ class ChallengeService:
             issued_at_ms=now_ms,
             expires_at_ms=now_ms + self.config.ttl_ms,
         )
-        await asyncio.to_thread(self.store.issue, challenge)
+        async with _store_errors():
+            await asyncio.to_thread(self.store.issue, challenge)
         return {
             "id": challenge.id,
             "image": base64.b64encode(captcha.png).decode("ascii"),
@@ -121,14 +125,15 @@ class ChallengeService:
             correct = hmac.compare_digest(submitted_digest, stored_digest)
             return Verdict(correct=correct, length_anomaly=len(submitted) != stored_length)
 
-        outcome, verdict = await asyncio.to_thread(
-            self.store.answer,
-            challenge_id,
-            answer.strip(),
-            self.client_digest(client),
-            self._now_ms(),
-            judge,
-        )
+        async with _store_errors():
+            outcome, verdict = await asyncio.to_thread(
+                self.store.answer,
+                challenge_id,
+                answer.strip(),
+                self.client_digest(client),
+                self._now_ms(),
+                judge,
+            )
         if outcome is AnswerOutcome.UNKNOWN:
             raise UnknownChallenge("no such challenge")
         if outcome is AnswerOutcome.USED:
@@ -151,6 +156,17 @@ class ChallengeService:
                 )
             except Exception:
                 logger.exception("purging expired challenges failed")
+
+
+@contextlib.asynccontextmanager
+async def _store_errors() -> AsyncIterator[None]:
+    """A store that cannot be reached is a 503 to retry, not a 500: a retried answer then gets
+    its verdict, or 409 if the first attempt was committed after all."""
+    try:
+        yield
+    except OperationalError as exc:
+        logger.error("the challenge store is unavailable: %s", type(exc.orig).__name__)
+        raise Busy("the challenge store is unavailable; retry shortly") from None
 
 
 def _iso(ms: int) -> str:

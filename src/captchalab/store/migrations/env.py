@@ -15,10 +15,12 @@ def run() -> None:
 
         with connect().begin() as own:
             context.configure(connection=own, target_metadata=Base.metadata)
-            context.run_migrations()
+            with context.begin_transaction():
+                context.run_migrations()
         return
     context.configure(connection=connection, target_metadata=Base.metadata)
-    context.run_migrations()
+    with context.begin_transaction():  # joins the caller's transaction
+        context.run_migrations()
 
 
 run()
