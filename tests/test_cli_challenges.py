@@ -115,6 +115,10 @@ def test_serve_checks_the_challenge_file_first(
     assert calls == []
     good = tmp_path / "good.yaml"
     good.write_text("scheme: hku\n")
+    monkeypatch.setenv("CAPTCHALAB_DATABASE_URL", "mysql://h/db")
+    result = runner.invoke(app, ["serve", "--challenges", str(good)])
+    assert result.exit_code == 2 and "unsupported database" in result.output
+    monkeypatch.setenv("CAPTCHALAB_DATABASE_URL", f"sqlite:///{tmp_path / 's.db'}")
     result = runner.invoke(app, ["serve", "--challenges", str(good)])
     assert result.exit_code == 0, result.output
     assert calls == [{"batching": True, "challenges": str(good)}]

@@ -134,8 +134,10 @@ def serve(
         models = model_options(model or ["default"])
         if challenges is not None:
             from captchalab.service.challenges import load_challenge_config
+            from captchalab.store import connect
 
             load_challenge_config(challenges)  # a bad file fails here, with its reason
+            connect().dispose()  # and so does a bad CAPTCHALAB_DATABASE_URL
     except ValueError as exc:
         raise fail(str(exc)) from exc
     console.print(f"serving {', '.join(models)} on http://{host}:{port}/")
