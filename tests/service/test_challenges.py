@@ -6,6 +6,7 @@ import base64
 import io
 import logging
 import sys
+import time
 import types
 from collections.abc import Callable, Iterator
 from datetime import datetime, timezone
@@ -227,8 +228,11 @@ def test_the_empty_pool_answers_503_not_500(make_app: AppFactory, tmp_path: Path
     file = challenge_file(tmp_path / "c.yaml", scheme="hku", pool_size=1, wait_s=0)
     client = make_app(file)
     pool = client.app.state.service.challenges.pool  # type: ignore[attr-defined]
+    deadline = time.monotonic() + 30
+    while len(pool) < 1 and time.monotonic() < deadline:  # full: the refill task waits
+        time.sleep(0.01)
     pool.source.produce = lambda count: (_ for _ in ()).throw(OSError("disk on fire"))
-    pool._items.clear()
+    assert client.post("/v1/challenges").status_code == 200  # the last pooled one
     response = client.post("/v1/challenges")
     assert response.status_code == 503 and response.json()["error"] == "busy"
 
