@@ -61,3 +61,30 @@ def onnx_model_path(tmp_path_factory: pytest.TempPathFactory, crnn_checkpoint_pa
     from captchalab.training.export import export_onnx
 
     return export_onnx(crnn_checkpoint_path, tmp_path_factory.mktemp("onnx") / "tiny.onnx")
+
+
+TEST_DATABASE_URL_ENV = "CAPTCHALAB_TEST_DATABASE_URL"
+_STORE_TABLES = ("answers", "challenges", "secrets", "alembic_version")
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """An empty challenge store: a SQLite file, then the PostgreSQL server that
+    ``.ci/postgres.sh`` starts (``$CAPTCHALAB_TEST_DATABASE_URL``; required when ``CI`` is set)."""
+    import os
+
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'store.db'}"
+    url = os.environ.get(TEST_DATABASE_URL_ENV)
+    if not url:
+        if os.environ.get("CI"):
+            pytest.fail(f"CI is set but {TEST_DATABASE_URL_ENV} is not: run .ci/postgres.sh")
+        pytest.skip(f"no PostgreSQL: set {TEST_DATABASE_URL_ENV} (see .ci/postgres.sh)")
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(url)
+    with engine.begin() as connection:
+        for table in _STORE_TABLES:
+            connection.execute(text(f"DROP TABLE IF EXISTS {table} CASCADE"))
+    engine.dispose()
+    return url

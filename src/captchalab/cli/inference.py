@@ -128,6 +128,14 @@ def serve(
             show_default=False,
         ),
     ] = None,
+    challenges: Annotated[
+        Path | None,
+        typer.Option(
+            help="Challenge file (YAML: scheme, ttl_s, pool_size, optional hardening): also "
+            "serve POST /v1/challenges and /v1/challenges/{id}/answer, storing every answer "
+            "in CAPTCHALAB_DATABASE_URL (default sqlite:///captchalab.db). See docs/api.md."
+        ),
+    ] = None,
 ) -> None:
     """Serve the HTTP API and the web page (drag, drop or paste a captcha).
 
@@ -141,11 +149,28 @@ def serve(
 
     try:
         models = model_options(model) if model else None
-        settings = build_settings(models, workers, batching=batching)
+        settings = build_settings(
+            models, workers, batching=batching, challenges=str(challenges) if challenges else None
+        )
+        if challenges is not None:
+            from captchalab.service.challenges import load_challenge_config
+            from captchalab.store import connect
+
+            load_challenge_config(challenges)  # a bad file fails here, with its reason
+            connect(settings.database_url).dispose()  # and so does a bad database URL
     except (ValueError, ValidationError) as exc:
         raise fail(str(exc)) from exc
     console.print(f"serving {', '.join(settings.models)} on http://{host}:{port}/")
-    run(models, host, port, workers, batching=batching)
+    if challenges is not None:
+        console.print(f"challenges from {challenges} at http://{host}:{port}/v1/challenges")
+    run(
+        models,
+        host,
+        port,
+        workers,
+        batching=batching,
+        challenges=str(challenges) if challenges is not None else None,
+    )
 
 
 def model_options(items: list[str]) -> dict[str, str]:

@@ -10,6 +10,7 @@ import logging
 import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import TYPE_CHECKING
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -32,6 +33,9 @@ from captchalab.service.security import (
     SecurityHeadersMiddleware,
 )
 from captchalab.service.settings import ServiceSettings
+
+if TYPE_CHECKING:
+    from captchalab.service.challenges import ChallengeService
 
 logger = logging.getLogger(__name__)
 
@@ -68,14 +72,19 @@ def create_app(
             workers=settings.workers,
         ),
         limits=UploadLimits(settings.max_upload_bytes, settings.max_pixels),
+        challenges=_challenge_service(settings, metrics),
     )
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         try:
             await state.registry.start()
+            if state.challenges is not None:
+                await state.challenges.start()
             yield
         finally:
+            if state.challenges is not None:
+                await state.challenges.stop()
             await state.registry.stop()
 
     app = FastAPI(
@@ -92,6 +101,10 @@ def create_app(
     _install_error_handlers(app, metrics)
     for router in ROUTERS:
         app.include_router(router)
+    if state.challenges is not None:
+        from captchalab.service.challenges.routes import router as challenge_router
+
+        app.include_router(challenge_router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     return app
 
@@ -100,6 +113,22 @@ def create_app_from_environment() -> FastAPI:
     """Factory for ``uvicorn --factory``: settings from ``server.run`` or ``CAPTCHALAB_*``."""
     raw = os.environ.get(SETTINGS_ENV)
     return create_app(ServiceSettings(**json.loads(raw)) if raw else None)
+
+
+def _challenge_service(
+    settings: ServiceSettings, metrics: ServiceMetrics
+) -> ChallengeService | None:
+    """The challenge service named by ``settings.challenges``, or None without a file."""
+    if settings.challenges is None:
+        return None
+    from captchalab.service.challenges import ChallengeService, load_challenge_config
+
+    return ChallengeService(
+        load_challenge_config(settings.challenges),
+        settings.database_url,
+        metrics,
+        secret=settings.challenge_secret,
+    )
 
 
 def _middleware(settings: ServiceSettings, metrics: ServiceMetrics) -> list[Middleware]:

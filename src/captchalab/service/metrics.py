@@ -56,6 +56,19 @@ class ServiceMetrics:
             ["kind"],
             registry=self.registry,
         )
+        self.challenge_answers = Counter(
+            "captchalab_challenge_answers",
+            "Challenge answers stored, by verdict.",
+            ["correct"],
+            registry=self.registry,
+        )
+        self.challenge_length_anomalies = Counter(
+            "captchalab_challenge_length_anomalies",
+            "Challenge answers whose length differs from the challenge's text (a bot signal).",
+            registry=self.registry,
+        )
+        for verdict in ("true", "false"):  # both series exist from the start, at 0
+            self.challenge_answers.labels(correct=verdict)
         # (route, method, status) -> that request counter and latency histogram: ``labels()``
         # costs more than the observation itself. Bounded like the label sets it mirrors.
         self._per_request: dict[tuple[str, str, str], tuple[Any, Any]] = {}
@@ -74,6 +87,11 @@ class ServiceMetrics:
 
     def count_error(self, kind: str) -> None:
         self.errors.labels(kind=kind).inc()
+
+    def count_challenge_answer(self, correct: bool, length_anomaly: bool) -> None:
+        self.challenge_answers.labels(correct="true" if correct else "false").inc()
+        if length_anomaly:
+            self.challenge_length_anomalies.inc()
 
     def render(self) -> bytes:
         if self._multiprocess_dir is None:

@@ -8,7 +8,7 @@ from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
@@ -24,6 +24,9 @@ from captchalab.service.security import API_KEY_HEADER, AccessGuard, Client
 from captchalab.service.settings import ServiceSettings
 from captchalab.service.uploads import Upload, prepare_upload, read_uploads
 
+if TYPE_CHECKING:
+    from captchalab.service.challenges import ChallengeService
+
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 
 
@@ -34,6 +37,7 @@ class ServiceState:
     registry: ModelRegistry
     guard: AccessGuard
     limits: UploadLimits
+    challenges: ChallengeService | None = None  # with a challenge file only
 
 
 def get_state(request: Request) -> ServiceState:

@@ -74,6 +74,12 @@ def run(
     if settings.workers <= 1:
         uvicorn.run(create_app(settings), **options)
         return
+    if settings.challenges is not None:  # once, before the workers race to do it
+        from captchalab.store import connect, migrate
+
+        engine = connect(settings.database_url)
+        migrate(engine)
+        engine.dispose()
     # Worker processes rebuild the app from the import string, reading settings from the env,
     # and share their metrics through files in a folder of their own (see service.metrics).
     os.environ[SETTINGS_ENV] = json.dumps(settings.model_dump(mode="json"))

@@ -67,6 +67,19 @@ class ServiceSettings(BaseSettings):
     # A captcha is rarely above 400 x 150 (60k pixels); this leaves room for screenshots.
     max_pixels: int = Field(default=500_000, ge=1, description="width * height limit")
 
+    # Challenges (``serve --challenges FILE``) and their store.
+    challenges: str | None = Field(
+        default=None, description="challenge file (YAML): mounts /v1/challenges"
+    )
+    database_url: str | None = Field(
+        default=None, description="store URL (default: sqlite:///captchalab.db)"
+    )
+    challenge_secret: str | None = Field(
+        default=None,
+        repr=False,
+        description="HMAC key for texts and client addresses (default: generated, in the store)",
+    )
+
     # Operations.
     access_log: bool = Field(
         default=False,
