@@ -15,9 +15,10 @@ export class LocalModel {
 
   /** @param ort the onnxruntime-web module; bytes: the .onnx file */
   static async load(ort, bytes, name = "model") {
-    const metadata = modelMetadata(bytes, name); // fails fast, before ORT sees the bytes
+    let metadata;
     let session;
     try {
+      metadata = modelMetadata(bytes, name); // fails fast, before ORT sees the bytes
       session = await ort.InferenceSession.create(bytes, { executionProviders: ["wasm"], graphOptimizationLevel: "all" });
     } catch (error) {
       throw new Error(`The model ${name} failed to load: ${error.message}`);

@@ -107,7 +107,12 @@ export function parseMetadata(json, source = "model") {
 
 /** ONNX bytes -> parsed captchalab metadata; a clear error for files without it. */
 export function modelMetadata(bytes, source = "model") {
-  const props = readMetadataProps(bytes);
+  let props;
+  try {
+    props = readMetadataProps(bytes);
+  } catch (error) {
+    throw new Error(`${source} is not a captchalab model: it cannot be read as ONNX (${error.message})`);
+  }
   if (!props.has(METADATA_KEY)) {
     throw new Error(`${source} is not a captchalab model (no '${METADATA_KEY}' metadata); export it with \`captchalab export\``);
   }
