@@ -17,6 +17,7 @@ import argparse
 import base64
 import io
 import json
+import os
 import shutil
 import statistics
 import subprocess
@@ -194,6 +195,7 @@ def main() -> None:
         f"--cold-loads {args.cold_loads}`",
         "",
         *machine_lines(["playwright"]),
+        f"- load average when it finished: {' '.join(f'{v:.1f}' for v in os.getloadavg())}",
         f"- {chromium_version()}",
         "- model: the shipped `default.onnx` in onnxruntime-web (WASM, SIMD, 1 thread)",
         f"- {len(runs)} timed selections of `mix` test captchas (seed {TEST_SEED}), after 2 "

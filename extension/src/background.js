@@ -6,7 +6,7 @@
 // the toolbar or press a browser shortcut) drive exactly the code a click runs.
 
 import * as ort from "./ort/ort.wasm.bundle.min.mjs";
-import { captureScale, cropPixels, cropRect } from "./lib/geometry.js";
+import { captureScale, cropRect, trimUniformBorder } from "./lib/geometry.js";
 import { LocalModel } from "./lib/local.js";
 import { solveOnServer } from "./lib/server.js";
 import { normalizeSettings } from "./lib/settings.js";
@@ -61,7 +61,7 @@ export const onAction = (tabId) => reported(tabId, () => startSelection(tabId));
 export const onReadImage = (tabId, srcUrl) => reported(tabId, () => readImage(tabId, srcUrl));
 /** The rectangle the person dragged in the overlay. */
 export const onRegion = (tabId, windowId, rect, viewport, startedAt) =>
-  reported(tabId, () => solveSelection(tabId, windowId, rect, viewport, startedAt));
+  reported(tabId, () => solveSelection(tabId, windowId, rect, viewport, startedAt, true));
 let lastRegion = null; // the latest overlay result, for tests and benchmarks
 
 export async function getSettings() {
@@ -89,7 +89,7 @@ export async function readImage(tabId, srcUrl) {
   const found = await chrome.tabs.sendMessage(tabId, { type: "captchalab:find-image", srcUrl });
   if (!found || found.error) throw new Error(found?.error || "The image could not be found on the page.");
   const tab = await chrome.tabs.get(tabId);
-  return solveSelection(tabId, tab.windowId, found.rect, found.viewport);
+  return solveSelection(tabId, tab.windowId, found.rect, found.viewport, undefined, false);
 }
 
 /** The loaded local model (the shipped default, or the one picked in the options). */
@@ -174,16 +174,27 @@ export async function solveImageBytes(bytes, overrides = {}) {
   return solvePixels(rgba, rect.width, rect.height, settings, canvas);
 }
 
-/** A CSS-pixel rectangle of the visible tab -> answer delivered to the page (clipboard, toast). */
-export async function solveSelection(tabId, windowId, selection, viewport, startedAt) {
+/**
+ * A CSS-pixel rectangle of the visible tab -> answer delivered to the page (clipboard, toast).
+ * ``trim``: peel uniform page background off a hand-dragged rectangle (not off an image's
+ * own rectangle, whose edges are the captcha's).
+ */
+export async function solveSelection(tabId, windowId, selection, viewport, startedAt, trim) {
   const timings = {};
   let t = performance.now();
   const settings = await getSettings();
   const bitmap = await captureBitmap(windowId);
   chrome.tabs.sendMessage(tabId, { type: "captchalab:captured" }).catch(() => {});
   const scale = captureScale(bitmap.width, viewport.width);
-  const rect = cropRect(selection, scale, bitmap.width, bitmap.height);
-  const { canvas, rgba } = cropToCanvas(bitmap, rect);
+  let rect = cropRect(selection, scale, bitmap.width, bitmap.height);
+  let { canvas, rgba } = cropToCanvas(bitmap, rect);
+  if (trim) {
+    const inner = trimUniformBorder(rgba, rect.width, rect.height);
+    if (inner.width !== rect.width || inner.height !== rect.height) {
+      rect = { x: rect.x + inner.x, y: rect.y + inner.y, width: inner.width, height: inner.height };
+      ({ canvas, rgba } = cropToCanvas(bitmap, rect));
+    }
+  }
   timings.captureMs = performance.now() - t;
   t = performance.now();
   const answer = await solvePixels(rgba, rect.width, rect.height, settings, canvas);

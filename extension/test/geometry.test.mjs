@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 
-import { captureScale, cropPixels, cropRect, normalizeRect } from "../src/lib/geometry.js";
+import { captureScale, cropPixels, cropRect, normalizeRect, trimUniformBorder } from "../src/lib/geometry.js";
 
 test("the scale comes from the capture, not devicePixelRatio", () => {
   assert.equal(captureScale(1800, 900), 2); // HiDPI capture in device pixels
@@ -35,4 +35,18 @@ test("cropping copies the right pixels", () => {
   const crop = cropPixels(rgba, width, { x: 1, y: 1, width: 2, height: 2 });
   assert.deepEqual([...crop.slice(0, 4)], [20, 21, 22, 23]); // pixel (1, 1)
   assert.deepEqual([...crop.slice(12, 16)], [40, 41, 42, 43]); // pixel (2, 2)
+});
+
+test("a dragged margin of page background is trimmed, the captcha kept", () => {
+  const width = 30;
+  const height = 20;
+  const rgba = new Uint8ClampedArray(width * height * 4).fill(255); // white page
+  for (let y = 5; y < 15; y++) {
+    for (let x = 4; x < 26; x++) rgba.set([40, 60, 200, 255], (y * width + x) * 4); // the captcha
+  }
+  rgba.set([250, 250, 250, 255], (2 * width + 2) * 4); // near-white speck: still background
+  assert.deepEqual(trimUniformBorder(rgba, width, height), { x: 4, y: 5, width: 22, height: 10 });
+  const plain = new Uint8ClampedArray(width * height * 4).fill(255);
+  const kept = trimUniformBorder(plain, width, height);
+  assert.ok(kept.width >= 8 && kept.height >= 8); // a blank selection keeps the minimum
 });

@@ -10,6 +10,7 @@ run (``captchalab.onAction``, ``onReadImage``), exposed on the service worker.
 
 from __future__ import annotations
 
+import io
 import os
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,6 +18,7 @@ from typing import Any
 
 import httpx
 import pytest
+from PIL import Image
 from prometheus_client.parser import text_string_to_metric_families
 
 from captchalab.inference import Solver
@@ -108,6 +110,8 @@ def test_server_mode_selection_lands_in_the_clipboard(
     result = select(browser, page, "#captcha", screenshot=shots / "select.png")
     assert result.get("error") is None, result
     assert result["mode"] == "server" and result["scale"] == 1
+    with Image.open(io.BytesIO(captcha.png)) as image:  # the dragged margin was trimmed off
+        assert (result["crop"]["width"], result["crop"]["height"]) == image.size
     assert result["text"] == captcha.text == clipboard(page)
     assert result["confidence"] > 0.5
     assert solve_requests(server) == before + 1
