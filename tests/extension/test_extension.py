@@ -237,3 +237,33 @@ def test_options_page(browser: Browser, shots: Path) -> None:
     assert stored["mode"] == "local" and stored["threshold"] == 0.7
     page.screenshot(path=str(shots / "options.png"), full_page=True)
     page.close()
+
+
+def test_a_picked_model_is_checked_saved_and_used(
+    browser: Browser, tmp_path: Path, captcha: Captcha
+) -> None:
+    from captchalab.inference.solver import DEFAULT_MODEL
+
+    browser.set_settings(mode="local")
+    page = browser.context.new_page()
+    page.goto(f"chrome-extension://{browser.extension_id}/options.html")
+    page.wait_for_selector("#cors-hint:has-text('chrome-extension://')")
+    junk = tmp_path / "junk.onnx"
+    junk.write_bytes(b"this is not a model")
+    page.set_input_files("#model-file", str(junk))
+    page.wait_for_selector("#status.error:has-text('not a captchalab model')")
+    mine = tmp_path / "mine.onnx"
+    mine.write_bytes(DEFAULT_MODEL.read_bytes())
+    page.set_input_files("#model-file", str(mine))
+    page.wait_for_selector("#status:has-text('Model checked')")
+    page.click("#save")
+    page.wait_for_selector("#status:has-text('Saved')")
+    assert "mine.onnx" in page.text_content("#model-name")
+    answer = browser.call(SOLVE_ALL, [[b64(captcha.png)], "local", ""])[0]
+    assert answer["model"] == "mine.onnx" and answer["text"] == captcha.text
+    page.click("#model-reset")
+    page.evaluate("() => { document.getElementById('status').textContent = ''; }")
+    page.click("#save")
+    page.wait_for_selector("#status:has-text('Saved')")
+    assert "customModel" not in browser.call("() => chrome.storage.local.get(null)")
+    page.close()
