@@ -196,7 +196,9 @@ class Browser:
         return next(tab for tab, tab_url in tabs if tab_url == url)
 
 
-@pytest.fixture(scope="session")
+# Module scope, not session: a running sync Playwright keeps an event loop on the main thread,
+# which would break the asyncio-based tests that run after these.
+@pytest.fixture(scope="module")
 def browser(extension_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Browser]:
     from playwright.sync_api import sync_playwright
 
@@ -224,7 +226,7 @@ def browser(extension_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> It
         context.close()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def server(browser: Browser) -> Iterator[str]:
     """``captchalab serve`` with the default model, allowing the extension's origin."""
     port = free_port()
