@@ -1,7 +1,7 @@
 """Accuracy of a model through the library's resize against Pillow's BILINEAR resize.
 
-captchalab resizes with its own separable triangle filter (``captchalab.data.resize``) so that
-the browser extension can compute the same tensors in JavaScript. Models trained before that
+captchalab resizes float32 images with Pillow's BILINEAR (``captchalab.data.resize``), a filter
+the browser extension reproduces bit for bit in JavaScript. Models trained before that
 change saw Pillow's 8-bit BILINEAR resize instead; this script measures what the change costs
 such a model, on the ``mix`` scheme at the test seed and the Kaggle test split:
 
@@ -54,7 +54,10 @@ def library(data: bytes, spec: Preprocessing) -> np.ndarray:
     return to_array(load_image(data), spec)
 
 
-PATHS: dict[str, Preprocess] = {"Pillow BILINEAR (before)": pillow_bilinear, "captchalab": library}
+PATHS: dict[str, Preprocess] = {
+    "Pillow 8-bit BILINEAR (before)": pillow_bilinear,
+    "captchalab float resize": library,
+}
 
 
 def measure(solver: Solver, bench: BenchSet, path: Preprocess) -> tuple[float, float, float]:
@@ -92,7 +95,7 @@ def main() -> None:
             )  # fmt: skip
             print(" | ".join(rows[-1]))
     lines = [
-        "# Resize: captchalab's triangle filter against Pillow BILINEAR",
+        "# Resize: captchalab's float resize against Pillow's 8-bit BILINEAR",
         "",
         f"`python benchmarks/preprocess_resize.py --model {args.model} --count {args.count}`",
         "",

@@ -1,6 +1,7 @@
 // Pixels -> model input, step for step as src/captchalab/data/resize.py defines it, so the
-// tensor matches the Python Solver's. Integer steps are exact; the resize runs in float64
-// (JavaScript numbers) with taps summed in increasing input order, as numpy does there.
+// tensor matches the Python Solver's bit for bit. Integer steps are exact; the resize sums
+// its taps in float64 (JavaScript numbers) in increasing input order and rounds to float32
+// after each pass, as Pillow's float-image BILINEAR does on the Python side.
 
 const LUMA = [19595, 38470, 7471]; // (19595 R + 38470 G + 7471 B + 32768) >> 16
 
@@ -77,6 +78,7 @@ export function resizeTaps(inSize, outSize) {
   const scale = inSize / outSize;
   const filterScale = Math.max(scale, 1.0);
   const support = filterScale;
+  const reciprocal = 1.0 / filterScale;
   const taps = [];
   for (let i = 0; i < outSize; i++) {
     const centre = (i + 0.5) * scale;
@@ -85,7 +87,7 @@ export function resizeTaps(inSize, outSize) {
     const raw = [];
     let total = 0;
     for (let x = low; x < high; x++) {
-      const distance = Math.abs((x - centre + 0.5) / filterScale);
+      const distance = Math.abs((x - centre + 0.5) * reciprocal);
       const w = distance < 1.0 ? 1.0 - distance : 0.0;
       raw.push(w);
       total += w;
@@ -110,7 +112,7 @@ function resizeAxis(values, width, height, channels, outSize, horizontal) {
   const taps = resizeTaps(inSize, outSize);
   const outW = horizontal ? outSize : width;
   const outH = horizontal ? height : outSize;
-  const out = new Float64Array(outW * outH * channels);
+  const out = new Float32Array(outW * outH * channels); // each pass rounds to float32
   for (let y = 0; y < outH; y++) {
     for (let x = 0; x < outW; x++) {
       const tap = taps[horizontal ? x : y];
@@ -129,7 +131,7 @@ function resizeAxis(values, width, height, channels, outSize, horizontal) {
   return out;
 }
 
-/** Interleaved pixels -> (outH, outW, C) float64, columns first then rows. */
+/** Interleaved pixels -> (outH, outW, C) float32, columns first then rows. */
 export function resize(pixels, width, height, channels, outH, outW) {
   const horizontal = resizeAxis(pixels, width, height, channels, outW, true);
   return resizeAxis(horizontal, outW, height, channels, outH, false);
@@ -161,7 +163,7 @@ export function borderValue(values, width, height, channels) {
   return result;
 }
 
-/** (H, W, C) pixels -> (outH, outW, C) float64 by "stretch" or "pad". */
+/** (H, W, C) pixels -> (outH, outW, C) values by "stretch" or "pad". */
 export function fit(pixels, width, height, channels, outH, outW, mode) {
   if (mode === "stretch" || (width === outW && height === outH)) {
     return resize(pixels, width, height, channels, outH, outW);

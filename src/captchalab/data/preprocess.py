@@ -106,12 +106,16 @@ def to_array(image: Image.Image, spec: Preprocessing) -> np.ndarray:
     filter, triangle-filter resize, padding) so that the browser extension computes the same
     tensor in JavaScript.
     """
-    rgb = np.asarray(image.convert("RGB"), dtype=np.uint8)
-    pixels = resize.grayscale(rgb)[:, :, None] if spec.channels == 1 else rgb
+    if spec.channels == 1:
+        # Pillow's convert("L") is resize.grayscale's integer luma exactly (and faster).
+        pixels = np.asarray(image.convert("L"), dtype=np.uint8)[:, :, None]
+    else:
+        pixels = np.asarray(image.convert("RGB"), dtype=np.uint8)
     if spec.median_filter:
         pixels = resize.median_filter(pixels, spec.median_filter)
-    fitted = resize.fit(pixels, spec.height, spec.width, spec.resize)
-    return (fitted / 255.0).astype(np.float32).transpose(2, 0, 1)  # (H, W, C) -> (C, H, W)
+    planes = pixels.transpose(2, 0, 1)  # (H, W, C) -> (C, H, W)
+    fitted = resize.fit(planes, spec.height, spec.width, spec.resize)
+    return (fitted / 255.0).astype(np.float32)
 
 
 def preprocess(source: ImageInput, spec: Preprocessing) -> np.ndarray:

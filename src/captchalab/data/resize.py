@@ -1,26 +1,26 @@
 """Pixels -> model input, defined exactly so that other languages can compute the same tensor.
 
-The browser extension (``extension/src/lib/preprocess.js``) implements every function here
-step by step; its tests check the JavaScript against tensors written by this module. Each step
-is either integer arithmetic or float64 arithmetic with no intermediate rounding, so two
-implementations agree to about 1e-12 (the float32 output differs at most in its last bit):
+The browser extension (``extension/src/lib/preprocess.js``) implements every step here; its
+tests check the JavaScript against tensors written by this module, and the two agree bit for
+bit. Each step is integer arithmetic, or float arithmetic whose every rounding is stated:
 
 - grayscale: ITU-R 601-2 luma in 16-bit fixed point, ``(19595 R + 38470 G + 7471 B + 32768)
-  >> 16`` (the same integers as Pillow's ``convert("L")``);
+  >> 16`` (Pillow's ``convert("L")`` computes exactly this);
 - median filter: odd square window over the edge-replicated image, per channel;
-- resize: a separable triangle filter whose support widens with the downscale factor
-  (antialiased bilinear, the same weights as Pillow's BILINEAR but applied in float64 to the
-  8-bit values, with no 8-bit rounding between the two passes);
+- resize: Pillow's BILINEAR on float32 ("F") images, per channel: a separable triangle filter
+  whose support widens with the downscale factor (:func:`resize_weights`), columns first, each
+  output the float64 sum of its taps in increasing input order, rounded to float32 after each
+  pass. Unlike Pillow on 8-bit images there is no rounding to 8 bits between the passes;
 - "pad": the inner size keeps the aspect ratio, rounded half up in integer arithmetic; the
-  rest of the canvas (right and bottom) takes the median of the resized image's outer ring;
-- output: values / 255 as float32, ``(C, H, W)``.
+  rest of the canvas (right and bottom) takes the median of the resized image's outer ring
+  (float64; an even count takes the mean of the two middle values);
+- output: value / 255 in float64, rounded to float32, ``(C, H, W)``.
 """
 
 from __future__ import annotations
 
-from functools import lru_cache
-
 import numpy as np
+from PIL import Image
 
 LUMA_WEIGHTS = (19595, 38470, 7471)  # sum 65536: luma = (weights . rgb + 32768) >> 16
 
@@ -49,64 +49,44 @@ def median_filter(pixels: np.ndarray, size: int) -> np.ndarray:
     return np.median(windows, axis=(-2, -1)).astype(pixels.dtype)
 
 
-@lru_cache(maxsize=256)
 def resize_weights(in_size: int, out_size: int) -> np.ndarray:
     """``(out_size, in_size)`` float64 matrix of the triangle filter; each row sums to 1.
 
-    Output sample ``i`` is centred on input coordinate ``(i + 0.5) * in_size / out_size``; the
-    triangle spans one input pixel each side when enlarging, ``scale`` pixels when shrinking.
+    Output sample ``i`` is centred on input coordinate ``c = (i + 0.5) * in_size / out_size``;
+    with ``f = max(in_size / out_size, 1)`` its taps are inputs ``x`` from
+    ``trunc(c - f + 0.5)`` to ``trunc(c + f + 0.5)`` (clipped), weighted
+    ``max(0, 1 - |(x - c + 0.5) * (1 / f)|)`` and divided by their sum (summed in order).
+    This is the statement of what :func:`resize` computes, for readers and tests.
     """
     if in_size < 1 or out_size < 1:
         raise ValueError(f"sizes must be positive, got {in_size} -> {out_size}")
     scale = in_size / out_size
     filter_scale = max(scale, 1.0)
-    support = filter_scale  # the triangle's half-width, in input pixels
+    reciprocal = 1.0 / filter_scale
     weights = np.zeros((out_size, in_size), dtype=np.float64)
     for i in range(out_size):
         centre = (i + 0.5) * scale
-        low = max(int(centre - support + 0.5), 0)  # int() truncates, as in the JavaScript
-        high = min(int(centre + support + 0.5), in_size)
-        total = 0.0  # summed in input order, as the JavaScript does
+        low = max(int(centre - filter_scale + 0.5), 0)
+        high = min(int(centre + filter_scale + 0.5), in_size)
+        total = 0.0
         for x in range(low, high):
-            distance = abs((x - centre + 0.5) / filter_scale)
+            distance = abs((x - centre + 0.5) * reciprocal)
             weights[i, x] = 1.0 - distance if distance < 1.0 else 0.0
             total += weights[i, x]
         if total != 0.0:
             weights[i] /= total
-    weights.flags.writeable = False
     return weights
 
 
-@lru_cache(maxsize=256)
-def _taps(in_size: int, out_size: int) -> tuple[np.ndarray, np.ndarray]:
-    """The nonzero span of each row of ``resize_weights``: ``(out, K)`` indices and weights
-    (rows shorter than K are padded with weight 0), in increasing input order."""
-    weights = resize_weights(in_size, out_size)
-    spans = [np.flatnonzero(row) for row in weights]
-    taps = max(len(span) for span in spans)
-    index = np.zeros((out_size, taps), dtype=np.intp)
-    value = np.zeros((out_size, taps), dtype=np.float64)
-    for i, span in enumerate(spans):
-        index[i, : len(span)] = span
-        value[i, : len(span)] = weights[i, span]
-    return index, value
-
-
-def _resize_axis(values: np.ndarray, out_size: int, axis: int) -> np.ndarray:
-    index, weight = _taps(values.shape[axis], out_size)
-    moved = np.moveaxis(values, axis, 0)  # (in, ...)
-    total = np.zeros((out_size, *moved.shape[1:]), dtype=np.float64)
-    extra = (slice(None),) + (None,) * (moved.ndim - 1)
-    for k in range(index.shape[1]):  # taps in increasing input order, as in the JavaScript
-        total += weight[:, k][extra] * moved[index[:, k]]
-    return np.moveaxis(total, 0, axis)
-
-
-def resize(pixels: np.ndarray, height: int, width: int) -> np.ndarray:
-    """``(H, W, C)`` pixels -> ``(height, width, C)`` float64: columns first, then rows,
-    each output value the weighted sum of its taps in increasing input order."""
-    horizontal = _resize_axis(pixels.astype(np.float64), width, axis=1)
-    return _resize_axis(horizontal, height, axis=0)
+def resize(planes: np.ndarray, height: int, width: int) -> np.ndarray:
+    """``(C, H, W)`` values -> ``(C, height, width)`` float32 (see the module docstring)."""
+    if height < 1 or width < 1:
+        raise ValueError(f"sizes must be positive, got {height}x{width}")
+    out = np.empty((planes.shape[0], height, width), dtype=np.float32)
+    for channel, plane in enumerate(planes):
+        image = Image.fromarray(np.ascontiguousarray(plane, dtype=np.float32), mode="F")
+        out[channel] = np.asarray(image.resize((width, height), Image.Resampling.BILINEAR))
+    return out
 
 
 def inner_size(width: int, height: int, box_width: int, box_height: int) -> tuple[int, int]:
@@ -116,22 +96,28 @@ def inner_size(width: int, height: int, box_width: int, box_height: int) -> tupl
     return max(1, (width * box_height * 2 + height) // (2 * height)), box_height
 
 
-def border_value(pixels: np.ndarray) -> np.ndarray:
-    """``(C,)`` median of the outer ring (top row, bottom row, left column, right column,
-    corners counted in each) of ``(H, W, C)`` pixels: a guess of the background."""
-    ring = np.concatenate([pixels[0], pixels[-1], pixels[:, 0], pixels[:, -1]])
-    return np.asarray(np.median(ring, axis=0), dtype=np.float64)
+def border_value(planes: np.ndarray) -> np.ndarray:
+    """``(C,)`` float64 median of the outer ring (top row, bottom row, left column, right
+    column, corners counted in each) of ``(C, H, W)`` values: a guess of the background."""
+    ring = np.concatenate(
+        [planes[:, 0, :], planes[:, -1, :], planes[:, :, 0], planes[:, :, -1]], axis=1
+    ).astype(np.float64)
+    ordered = np.sort(ring, axis=1)
+    n = ordered.shape[1]
+    if n % 2:
+        return ordered[:, n // 2]
+    return (ordered[:, n // 2 - 1] + ordered[:, n // 2]) / 2
 
 
-def fit(pixels: np.ndarray, height: int, width: int, mode: str) -> np.ndarray:
-    """``(H, W, C)`` pixels -> ``(height, width, C)`` float64 by "stretch" or "pad"."""
-    if mode == "stretch" or pixels.shape[:2] == (height, width):
-        return resize(pixels, height, width)
+def fit(planes: np.ndarray, height: int, width: int, mode: str) -> np.ndarray:
+    """``(C, H, W)`` values -> ``(C, height, width)`` float64 by "stretch" or "pad"."""
+    if mode == "stretch" or planes.shape[1:] == (height, width):
+        return resize(planes, height, width).astype(np.float64)
     if mode != "pad":
         raise ValueError(f"resize must be 'stretch' or 'pad', got {mode!r}")
-    inner_w, inner_h = inner_size(pixels.shape[1], pixels.shape[0], width, height)
-    resized = resize(pixels, inner_h, inner_w)
-    canvas = np.empty((height, width, pixels.shape[2]), dtype=np.float64)
-    canvas[:, :] = border_value(resized)
-    canvas[:inner_h, :inner_w] = resized
+    inner_w, inner_h = inner_size(planes.shape[2], planes.shape[1], width, height)
+    resized = resize(planes, inner_h, inner_w)
+    canvas = np.empty((planes.shape[0], height, width), dtype=np.float64)
+    canvas[:] = border_value(resized)[:, None, None]
+    canvas[:, :inner_h, :inner_w] = resized
     return canvas
