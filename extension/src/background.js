@@ -6,7 +6,7 @@
 // the toolbar or press a browser shortcut) drive exactly the code a click runs.
 
 import * as ort from "./ort/ort.wasm.bundle.min.mjs";
-import { captureScale, cropRect, trimUniformBorder } from "./lib/geometry.js";
+import { captureScale, cropPixels, cropRect, trimUniformBorder } from "./lib/geometry.js";
 import { LocalModel } from "./lib/local.js";
 import { solveOnServer } from "./lib/server.js";
 import { normalizeSettings } from "./lib/settings.js";
@@ -191,8 +191,9 @@ export async function solveSelection(tabId, windowId, selection, viewport, start
   if (trim) {
     const inner = trimUniformBorder(rgba, rect.width, rect.height);
     if (inner.width !== rect.width || inner.height !== rect.height) {
+      rgba = cropPixels(rgba, rect.width, inner);
+      canvas = null; // the server's PNG is made from the trimmed pixels
       rect = { x: rect.x + inner.x, y: rect.y + inner.y, width: inner.width, height: inner.height };
-      ({ canvas, rgba } = cropToCanvas(bitmap, rect));
     }
   }
   timings.captureMs = performance.now() - t;
