@@ -12,7 +12,9 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from PIL import Image, ImageFilter
+from PIL import Image
+
+from captchalab.data import resize
 
 # Refuse images whose decoded size could exhaust memory (decompression bombs).
 MAX_PIXELS = 40_000_000
@@ -173,36 +175,22 @@ def _flatten_alpha(image: Image.Image) -> Image.Image:
 
 
 def to_array(image: Image.Image, spec: Preprocessing) -> np.ndarray:
-    """RGB PIL image -> ``(C, H, W)`` float32 in [0, 1] as described by ``spec``."""
-    image = image.convert("L" if spec.channels == 1 else "RGB")
-    if spec.median_filter:
-        image = image.filter(ImageFilter.MedianFilter(spec.median_filter))
-    image = _fit(image, spec)
-    array = np.asarray(image, dtype=np.float32) / 255.0
+    """RGB PIL image -> ``(C, H, W)`` float32 in [0, 1] as described by ``spec``.
+
+    Every step after decoding is defined in ``data/resize.py`` (integer grayscale, median
+    filter, triangle-filter resize, padding) so that the browser extension computes the same
+    tensor in JavaScript.
+    """
     if spec.channels == 1:
-        return array[None, :, :]  # (H, W) -> (1, H, W)
-    return array.transpose(2, 0, 1)  # (H, W, 3) -> (3, H, W)
-
-
-def _fit(image: Image.Image, spec: Preprocessing) -> Image.Image:
-    size = (spec.width, spec.height)
-    if spec.resize == "stretch" or image.size == size:
-        return image.resize(size, Image.Resampling.BILINEAR)
-    scale = min(spec.width / image.width, spec.height / image.height)
-    inner = (max(1, round(image.width * scale)), max(1, round(image.height * scale)))
-    resized = image.resize(inner, Image.Resampling.BILINEAR)
-    fill = _border_colour(resized)
-    canvas = Image.new(resized.mode, size, fill)
-    canvas.paste(resized, (0, 0))
-    return canvas
-
-
-def _border_colour(image: Image.Image) -> Any:
-    """The median colour of the image's outer ring: the best guess for its background."""
-    array = np.asarray(image)
-    ring = np.concatenate([array[0], array[-1], array[:, 0], array[:, -1]])
-    median = np.median(ring, axis=0)
-    return int(median) if np.ndim(median) == 0 else tuple(int(v) for v in median)
+        # Pillow's convert("L") is resize.grayscale's integer luma exactly (and faster).
+        pixels = np.asarray(image.convert("L"), dtype=np.uint8)[:, :, None]
+    else:
+        pixels = np.asarray(image.convert("RGB"), dtype=np.uint8)
+    if spec.median_filter:
+        pixels = resize.median_filter(pixels, spec.median_filter)
+    planes = pixels.transpose(2, 0, 1)  # (H, W, C) -> (C, H, W)
+    fitted = resize.fit(planes, spec.height, spec.width, spec.resize)
+    return (fitted / 255.0).astype(np.float32)
 
 
 def preprocess(source: ImageInput, spec: Preprocessing) -> np.ndarray:

@@ -1,0 +1,48 @@
+// Local mode: onnxruntime-web (WASM, bundled in the extension) runs the model in the browser.
+
+import { decode } from "./decode.js";
+import { modelMetadata } from "./metadata.js";
+import { toTensor } from "./preprocess.js";
+
+/** A loaded model: its ORT session and metadata. */
+export class LocalModel {
+  constructor(ort, session, metadata, name) {
+    this.ort = ort;
+    this.session = session;
+    this.metadata = metadata;
+    this.name = name;
+  }
+
+  /** @param ort the onnxruntime-web module; bytes: the .onnx file */
+  static async load(ort, bytes, name = "model") {
+    let metadata;
+    let session;
+    try {
+      metadata = modelMetadata(bytes, name); // fails fast, before ORT sees the bytes
+      session = await ort.InferenceSession.create(bytes, { executionProviders: ["wasm"], graphOptimizationLevel: "all" });
+    } catch (error) {
+      throw new Error(`The model ${name} failed to load: ${error.message}`);
+    }
+    return new LocalModel(ort, session, metadata, name);
+  }
+
+  /** The (C, H, W) tensor for RGBA pixels. */
+  tensor(rgba, width, height) {
+    return toTensor(rgba, width, height, this.metadata.preprocessing);
+  }
+
+  /** RGBA pixels -> {text, confidence, charProbs}. */
+  async solve(rgba, width, height) {
+    return this.solveTensor(this.tensor(rgba, width, height));
+  }
+
+  async solveTensor(tensor) {
+    const { channels, height, width } = this.metadata.preprocessing;
+    const input = new this.ort.Tensor("float32", tensor, [1, channels, height, width]);
+    const feeds = { [this.session.inputNames[0]]: input };
+    const outputs = await this.session.run(feeds);
+    const logits = outputs[this.session.outputNames[0]];
+    const [, steps, classes] = logits.dims;
+    return decode(logits.data, steps, classes, this.metadata);
+  }
+}

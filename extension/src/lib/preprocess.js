@@ -1,0 +1,203 @@
+// Pixels -> model input, step for step as src/captchalab/data/resize.py defines it, so the
+// tensor matches the Python Solver's bit for bit. Integer steps are exact; the resize sums
+// its taps in float64 (JavaScript numbers) in increasing input order and rounds to float32
+// after each pass, as Pillow's float-image BILINEAR does on the Python side.
+
+const LUMA = [19595, 38470, 7471]; // (19595 R + 38470 G + 7471 B + 32768) >> 16
+
+/**
+ * RGBA bytes -> channel-interleaved uint8 pixels after compositing transparency over white
+ * (the integer formula of Pillow's alpha_composite, which the Python loader uses).
+ * @param {Uint8ClampedArray|Uint8Array} rgba
+ * @returns {Uint8Array} RGB, length width*height*3
+ */
+export function flattenAlpha(rgba, width, height) {
+  const n = width * height;
+  if (rgba.length !== n * 4) throw new Error(`expected ${n * 4} RGBA bytes, got ${rgba.length}`);
+  const rgb = new Uint8Array(n * 3);
+  for (let i = 0; i < n; i++) {
+    const a = rgba[i * 4 + 3];
+    for (let c = 0; c < 3; c++) {
+      const v = rgba[i * 4 + c];
+      if (a === 255) rgb[i * 3 + c] = v;
+      else if (a === 0) rgb[i * 3 + c] = 255;
+      else {
+        // coef1 = a << 7, coef2 = (255 - a) << 7; SHIFTFORDIV255(x) = ((x >> 8) + x) >> 8
+        const t = (v * a + 255 * (255 - a)) * 128 + (0x80 << 7);
+        rgb[i * 3 + c] = (((t >>> 8) + t) >>> 8) >>> 7;
+      }
+    }
+  }
+  return rgb;
+}
+
+/** RGB -> gray, ITU-R 601-2 luma in 16-bit fixed point. */
+export function grayscale(rgb, width, height) {
+  const n = width * height;
+  const gray = new Uint8Array(n);
+  for (let i = 0; i < n; i++) {
+    const j = i * 3;
+    gray[i] = (rgb[j] * LUMA[0] + rgb[j + 1] * LUMA[1] + rgb[j + 2] * LUMA[2] + 32768) >>> 16;
+  }
+  return gray;
+}
+
+/** Median of each size x size window over the edge-replicated image, per channel. */
+export function medianFilter(pixels, width, height, channels, size) {
+  if (size < 1 || size % 2 === 0) throw new Error(`median filter size must be odd, got ${size}`);
+  const out = new Uint8Array(pixels.length);
+  const half = (size - 1) / 2;
+  const window = new Uint8Array(size * size);
+  const middle = (size * size - 1) / 2;
+  for (let y = 0; y < height; y++) {
+    for (let x = 0; x < width; x++) {
+      for (let c = 0; c < channels; c++) {
+        let k = 0;
+        for (let dy = -half; dy <= half; dy++) {
+          const yy = Math.min(height - 1, Math.max(0, y + dy));
+          for (let dx = -half; dx <= half; dx++) {
+            const xx = Math.min(width - 1, Math.max(0, x + dx));
+            window[k++] = pixels[(yy * width + xx) * channels + c];
+          }
+        }
+        window.sort();
+        out[(y * width + x) * channels + c] = window[middle];
+      }
+    }
+  }
+  return out;
+}
+
+/**
+ * The triangle filter's taps for one axis: for each output sample, the first input index
+ * and the normalised weights (as data/resize.py's resize_weights, nonzero span only).
+ * @returns {{start: number, weights: number[]}[]}
+ */
+export function resizeTaps(inSize, outSize) {
+  if (inSize < 1 || outSize < 1) throw new Error(`sizes must be positive: ${inSize} -> ${outSize}`);
+  const scale = inSize / outSize;
+  const filterScale = Math.max(scale, 1.0);
+  const support = filterScale;
+  const reciprocal = 1.0 / filterScale;
+  const taps = [];
+  for (let i = 0; i < outSize; i++) {
+    const centre = (i + 0.5) * scale;
+    const low = Math.max(Math.trunc(centre - support + 0.5), 0);
+    const high = Math.min(Math.trunc(centre + support + 0.5), inSize);
+    const raw = [];
+    let total = 0;
+    for (let x = low; x < high; x++) {
+      const distance = Math.abs((x - centre + 0.5) * reciprocal);
+      const w = distance < 1.0 ? 1.0 - distance : 0.0;
+      raw.push(w);
+      total += w;
+    }
+    const weights = raw.map((w) => (total !== 0 ? w / total : w));
+    // Keep only the nonzero taps, like np.flatnonzero in the Python taps.
+    const span = [];
+    const indices = [];
+    for (let k = 0; k < weights.length; k++) {
+      if (weights[k] !== 0) {
+        span.push(weights[k]);
+        indices.push(low + k);
+      }
+    }
+    taps.push({ indices, weights: span });
+  }
+  return taps;
+}
+
+function resizeAxis(values, width, height, channels, outSize, horizontal) {
+  const inSize = horizontal ? width : height;
+  const taps = resizeTaps(inSize, outSize);
+  const outW = horizontal ? outSize : width;
+  const outH = horizontal ? height : outSize;
+  const out = new Float32Array(outW * outH * channels); // each pass rounds to float32
+  for (let y = 0; y < outH; y++) {
+    for (let x = 0; x < outW; x++) {
+      const tap = taps[horizontal ? x : y];
+      for (let c = 0; c < channels; c++) {
+        let total = 0;
+        for (let k = 0; k < tap.indices.length; k++) {
+          const src = horizontal
+            ? (y * width + tap.indices[k]) * channels + c
+            : (tap.indices[k] * width + x) * channels + c;
+          total += tap.weights[k] * values[src];
+        }
+        out[(y * outW + x) * channels + c] = total;
+      }
+    }
+  }
+  return out;
+}
+
+/** Interleaved pixels -> (outH, outW, C) float32, columns first then rows. */
+export function resize(pixels, width, height, channels, outH, outW) {
+  const horizontal = resizeAxis(pixels, width, height, channels, outW, true);
+  return resizeAxis(horizontal, outW, height, channels, outH, false);
+}
+
+/** Largest (w, h) of the image's aspect ratio inside the box, rounded half up (integers). */
+export function innerSize(width, height, boxWidth, boxHeight) {
+  if (width * boxHeight >= height * boxWidth) {
+    return [boxWidth, Math.max(1, Math.floor((height * boxWidth * 2 + width) / (2 * width)))];
+  }
+  return [Math.max(1, Math.floor((width * boxHeight * 2 + height) / (2 * height))), boxHeight];
+}
+
+/** Per-channel median of the outer ring (rows 0 and H-1, columns 0 and W-1, corners twice). */
+export function borderValue(values, width, height, channels) {
+  const result = [];
+  for (let c = 0; c < channels; c++) {
+    const ring = [];
+    for (const y of [0, height - 1]) {
+      for (let x = 0; x < width; x++) ring.push(values[(y * width + x) * channels + c]);
+    }
+    for (const x of [0, width - 1]) {
+      for (let y = 0; y < height; y++) ring.push(values[(y * width + x) * channels + c]);
+    }
+    ring.sort((a, b) => a - b);
+    const n = ring.length;
+    result.push(n % 2 ? ring[(n - 1) / 2] : (ring[n / 2 - 1] + ring[n / 2]) / 2);
+  }
+  return result;
+}
+
+/** (H, W, C) pixels -> (outH, outW, C) values by "stretch" or "pad". */
+export function fit(pixels, width, height, channels, outH, outW, mode) {
+  if (mode === "stretch" || (width === outW && height === outH)) {
+    return resize(pixels, width, height, channels, outH, outW);
+  }
+  if (mode !== "pad") throw new Error(`resize must be 'stretch' or 'pad', got '${mode}'`);
+  const [innerW, innerH] = innerSize(width, height, outW, outH);
+  const resized = resize(pixels, width, height, channels, innerH, innerW);
+  const fill = borderValue(resized, innerW, innerH, channels);
+  const canvas = new Float64Array(outW * outH * channels);
+  for (let y = 0; y < outH; y++) {
+    for (let x = 0; x < outW; x++) {
+      for (let c = 0; c < channels; c++) {
+        canvas[(y * outW + x) * channels + c] =
+          y < innerH && x < innerW ? resized[(y * innerW + x) * channels + c] : fill[c];
+      }
+    }
+  }
+  return canvas;
+}
+
+/**
+ * RGBA pixels -> the model's (C, H, W) Float32Array in [0, 1], following the model's
+ * preprocessing metadata ({height, width, channels, resize, median_filter}).
+ */
+export function toTensor(rgba, width, height, spec) {
+  const { height: outH, width: outW, channels } = spec;
+  if (channels !== 1 && channels !== 3) throw new Error(`channels must be 1 or 3, got ${channels}`);
+  const rgb = flattenAlpha(rgba, width, height);
+  let pixels = channels === 1 ? grayscale(rgb, width, height) : rgb;
+  if (spec.median_filter) pixels = medianFilter(pixels, width, height, channels, spec.median_filter);
+  const fitted = fit(pixels, width, height, channels, outH, outW, spec.resize);
+  const tensor = new Float32Array(channels * outH * outW);
+  for (let c = 0; c < channels; c++) {
+    for (let i = 0; i < outH * outW; i++) tensor[c * outH * outW + i] = fitted[i * channels + c] / 255;
+  }
+  return tensor;
+}

@@ -1,0 +1,123 @@
+"""Pixels -> model input, defined exactly so that other languages can compute the same tensor.
+
+The browser extension (``extension/src/lib/preprocess.js``) implements every step here; its
+tests check the JavaScript against tensors written by this module, and the two agree bit for
+bit. Each step is integer arithmetic, or float arithmetic whose every rounding is stated:
+
+- grayscale: ITU-R 601-2 luma in 16-bit fixed point, ``(19595 R + 38470 G + 7471 B + 32768)
+  >> 16`` (Pillow's ``convert("L")`` computes exactly this);
+- median filter: odd square window over the edge-replicated image, per channel;
+- resize: Pillow's BILINEAR on float32 ("F") images, per channel: a separable triangle filter
+  whose support widens with the downscale factor (:func:`resize_weights`), columns first, each
+  output the float64 sum of its taps in increasing input order, rounded to float32 after each
+  pass. Unlike Pillow on 8-bit images there is no rounding to 8 bits between the passes;
+- "pad": the inner size keeps the aspect ratio, rounded half up in integer arithmetic; the
+  rest of the canvas (right and bottom) takes the median of the resized image's outer ring
+  (float64; an even count takes the mean of the two middle values);
+- output: value / 255 in float64, rounded to float32, ``(C, H, W)``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from PIL import Image
+
+LUMA_WEIGHTS = (19595, 38470, 7471)  # sum 65536: luma = (weights . rgb + 32768) >> 16
+
+
+def grayscale(rgb: np.ndarray) -> np.ndarray:
+    """``(H, W, 3)`` uint8 RGB -> ``(H, W)`` uint8 luma."""
+    if rgb.ndim != 3 or rgb.shape[2] != 3:
+        raise ValueError(f"expected (H, W, 3) RGB pixels, got shape {rgb.shape}")
+    wide = rgb.astype(np.uint32)
+    r, g, b = LUMA_WEIGHTS
+    luma = (wide[..., 0] * r + wide[..., 1] * g + wide[..., 2] * b + 32768) >> 16
+    return luma.astype(np.uint8)
+
+
+def median_filter(pixels: np.ndarray, size: int) -> np.ndarray:
+    """Median of each ``size x size`` window (odd ``size``) of ``(H, W, C)`` uint8 pixels,
+    with the border replicated outwards; the result has the input's shape and dtype."""
+    if size < 1 or size % 2 == 0:
+        raise ValueError(f"median filter size must be odd and positive, got {size}")
+    if size == 1:
+        return pixels.copy()
+    half = size // 2
+    padded = np.pad(pixels, ((half, half), (half, half), (0, 0)), mode="edge")
+    windows = np.lib.stride_tricks.sliding_window_view(padded, (size, size), axis=(0, 1))
+    # An odd count of integers: the median is the middle one, exactly.
+    return np.median(windows, axis=(-2, -1)).astype(pixels.dtype)
+
+
+def resize_weights(in_size: int, out_size: int) -> np.ndarray:
+    """``(out_size, in_size)`` float64 matrix of the triangle filter; each row sums to 1.
+
+    Output sample ``i`` is centred on input coordinate ``c = (i + 0.5) * in_size / out_size``;
+    with ``f = max(in_size / out_size, 1)`` its taps are inputs ``x`` from
+    ``trunc(c - f + 0.5)`` to ``trunc(c + f + 0.5)`` (clipped), weighted
+    ``max(0, 1 - |(x - c + 0.5) * (1 / f)|)`` and divided by their sum (summed in order).
+    This is the statement of what :func:`resize` computes, for readers and tests.
+    """
+    if in_size < 1 or out_size < 1:
+        raise ValueError(f"sizes must be positive, got {in_size} -> {out_size}")
+    scale = in_size / out_size
+    filter_scale = max(scale, 1.0)
+    reciprocal = 1.0 / filter_scale
+    weights = np.zeros((out_size, in_size), dtype=np.float64)
+    for i in range(out_size):
+        centre = (i + 0.5) * scale
+        low = max(int(centre - filter_scale + 0.5), 0)
+        high = min(int(centre + filter_scale + 0.5), in_size)
+        total = 0.0
+        for x in range(low, high):
+            distance = abs((x - centre + 0.5) * reciprocal)
+            weights[i, x] = 1.0 - distance if distance < 1.0 else 0.0
+            total += weights[i, x]
+        if total != 0.0:
+            weights[i] /= total
+    return weights
+
+
+def resize(planes: np.ndarray, height: int, width: int) -> np.ndarray:
+    """``(C, H, W)`` values -> ``(C, height, width)`` float32 (see the module docstring)."""
+    if height < 1 or width < 1:
+        raise ValueError(f"sizes must be positive, got {height}x{width}")
+    out = np.empty((planes.shape[0], height, width), dtype=np.float32)
+    for channel, plane in enumerate(planes):
+        image = Image.fromarray(np.ascontiguousarray(plane, dtype=np.float32), mode="F")
+        out[channel] = np.asarray(image.resize((width, height), Image.Resampling.BILINEAR))
+    return out
+
+
+def inner_size(width: int, height: int, box_width: int, box_height: int) -> tuple[int, int]:
+    """The largest ``(w, h)`` of the image's aspect ratio that fits the box, rounded half up."""
+    if width * box_height >= height * box_width:  # limited by the width
+        return box_width, max(1, (height * box_width * 2 + width) // (2 * width))
+    return max(1, (width * box_height * 2 + height) // (2 * height)), box_height
+
+
+def border_value(planes: np.ndarray) -> np.ndarray:
+    """``(C,)`` float64 median of the outer ring (top row, bottom row, left column, right
+    column, corners counted in each) of ``(C, H, W)`` values: a guess of the background."""
+    ring = np.concatenate(
+        [planes[:, 0, :], planes[:, -1, :], planes[:, :, 0], planes[:, :, -1]], axis=1
+    ).astype(np.float64)
+    ordered = np.sort(ring, axis=1)
+    n = ordered.shape[1]
+    if n % 2:
+        return ordered[:, n // 2]
+    return (ordered[:, n // 2 - 1] + ordered[:, n // 2]) / 2
+
+
+def fit(planes: np.ndarray, height: int, width: int, mode: str) -> np.ndarray:
+    """``(C, H, W)`` values -> ``(C, height, width)`` float64 by "stretch" or "pad"."""
+    if mode == "stretch" or planes.shape[1:] == (height, width):
+        return resize(planes, height, width).astype(np.float64)
+    if mode != "pad":
+        raise ValueError(f"resize must be 'stretch' or 'pad', got {mode!r}")
+    inner_w, inner_h = inner_size(planes.shape[2], planes.shape[1], width, height)
+    resized = resize(planes, inner_h, inner_w)
+    canvas = np.empty((planes.shape[0], height, width), dtype=np.float64)
+    canvas[:] = border_value(resized)[:, None, None]
+    canvas[:, :inner_h, :inner_w] = resized
+    return canvas

@@ -1,0 +1,77 @@
+"""The exactly defined preprocessing steps that the browser extension reimplements."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from PIL import Image, ImageFilter
+
+from captchalab.data import resize
+from captchalab.data.preprocess import Preprocessing, to_array
+
+
+@pytest.fixture
+def gray() -> np.ndarray:
+    """``(1, 50, 200)`` uint8 planes."""
+    return np.random.default_rng(0).integers(0, 256, (1, 50, 200), dtype=np.uint8)
+
+
+def test_grayscale_is_pillows_integer_luma() -> None:
+    rgb = np.random.default_rng(1).integers(0, 256, (20, 30, 3), dtype=np.uint8)
+    expected = np.asarray(Image.fromarray(rgb).convert("L"))
+    assert np.array_equal(resize.grayscale(rgb), expected)
+
+
+@pytest.mark.parametrize("size", [3, 5])
+def test_median_filter_equals_pillows(gray: np.ndarray, size: int) -> None:
+    pixels = gray.transpose(1, 2, 0)
+    expected = np.asarray(Image.fromarray(pixels[:, :, 0]).filter(ImageFilter.MedianFilter(size)))
+    assert np.array_equal(resize.median_filter(pixels, size)[:, :, 0], expected)
+    with pytest.raises(ValueError, match="odd"):
+        resize.median_filter(pixels, 4)
+
+
+@pytest.mark.parametrize(("height", "width"), [(32, 128), (20, 60), (100, 300), (7, 3)])
+def test_resize_applies_the_stated_weights(gray: np.ndarray, height: int, width: int) -> None:
+    out = resize.resize(gray, height, width)
+    assert out.shape == (1, height, width) and out.dtype == np.float32
+    rows, cols = resize.resize_weights(50, height), resize.resize_weights(200, width)
+    assert np.allclose(rows.sum(axis=1), 1.0) and np.allclose(cols.sum(axis=1), 1.0)
+    exact = rows @ gray[0].astype(np.float64) @ cols.T  # float32 rounding between the passes
+    assert np.abs(out[0] - exact).max() < 1e-3
+    pillow_8bit = Image.fromarray(gray[0]).resize((width, height), Image.Resampling.BILINEAR)
+    assert np.abs(out[0] - np.asarray(pillow_8bit, dtype=np.float32)).max() <= 1.0
+
+
+def test_resize_to_the_same_size_is_the_identity(gray: np.ndarray) -> None:
+    assert np.array_equal(resize.resize(gray, 50, 200), gray.astype(np.float32))
+
+
+def test_inner_size_rounds_half_up_in_integers() -> None:
+    assert resize.inner_size(250, 65, 128, 32) == (123, 32)
+    assert resize.inner_size(256, 41, 128, 32) == (128, 21)  # 20.5: half up, not to even
+    assert resize.inner_size(1000, 1, 128, 32) == (128, 1)
+
+
+def test_border_value_is_the_ring_median() -> None:
+    planes = np.array([[[1, 2, 3], [4, 100, 6], [7, 8, 9]]], dtype=np.float32)
+    assert resize.border_value(planes).tolist() == [5.0]  # ring 1 2 3 7 8 9 1 4 7 3 6 9
+
+
+def test_pad_fills_with_the_ring_median() -> None:
+    planes = np.full((1, 10, 80), 200, dtype=np.uint8)
+    planes[:, 3:7, 10:70] = 0
+    out = resize.fit(planes, 32, 128, "pad")
+    assert out.shape == (1, 32, 128)
+    assert np.all(out[0, 20:, :] == 200.0) and out[0, 10, 60] < 100
+    with pytest.raises(ValueError, match="stretch"):
+        resize.fit(planes, 32, 128, "crop")
+
+
+def test_to_array_runs_the_defined_steps() -> None:
+    rgb = np.random.default_rng(2).integers(0, 256, (40, 90, 3), dtype=np.uint8)
+    spec = Preprocessing(height=24, width=64, channels=1, resize="stretch", median_filter=3)
+    filtered = resize.median_filter(resize.grayscale(rgb)[:, :, None], 3)
+    steps = resize.fit(filtered.transpose(2, 0, 1), 24, 64, "stretch")
+    expected = (steps / 255.0).astype(np.float32)
+    assert np.array_equal(to_array(Image.fromarray(rgb), spec), expected)
