@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field, fields, replace
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-import yaml
+from captchalab.strict_config import STRICT, read_yaml, validate
 
 # Fixed seeds keep validation and test sets disjoint from every training stream.
 VALIDATION_SEED = 1_000_001
@@ -16,6 +16,8 @@ TEST_SEED = 2_000_002
 @dataclass(frozen=True)
 class TrainConfig:
     """Everything that defines a training run (stored in every checkpoint)."""
+
+    __pydantic_config__ = STRICT  # YAML is checked strictly (see captchalab.strict_config)
 
     model: str = "crnn"
     scheme: str | None = "hku"
@@ -67,15 +69,12 @@ class TrainConfig:
 
 
 def config_from_dict(data: dict[str, Any], source: str = "config") -> TrainConfig:
-    known = {f.name for f in fields(TrainConfig)}
-    unknown = sorted(set(data) - known)
-    if unknown:
-        raise ValueError(f"{source}: unknown keys {unknown}; known: {sorted(known)}")
-    return TrainConfig(**data)
+    """A checked :class:`TrainConfig`: unknown keys, wrong types (``lr: "fast"``,
+    ``augment: "no"``) and bad values are ``ValueError``s naming ``source`` and the key."""
+    return validate(TrainConfig, data, source)
 
 
 def load_config(path: Path) -> TrainConfig:
-    data = yaml.safe_load(Path(path).read_text()) or {}
-    if not isinstance(data, dict):
-        raise ValueError(f"{path}: an experiment file must be a YAML mapping")
-    return config_from_dict(data, source=str(path))
+    """Read an experiment YAML file strictly (``lr: 1e-3`` is a float)."""
+    data = read_yaml(path)
+    return config_from_dict({} if data is None else data, source=str(path))
