@@ -13,7 +13,7 @@ from torch.utils.data import DataLoader
 
 from captchalab.charset import Charset
 from captchalab.data.cache import cached_arrays
-from captchalab.data.datasets import FolderDataset, SyntheticDataset, collate
+from captchalab.data.datasets import FolderDataset, StepBatches, SyntheticDataset, collate
 from captchalab.data.preprocess import Preprocessing
 from captchalab.schemes import get_scheme
 from captchalab.training.config import VALIDATION_SEED, TrainConfig
@@ -46,8 +46,6 @@ def prepare_data(
     charset: Charset | None = None,
     preprocessing: Preprocessing | None = None,
     max_length: int | None = None,
-    rank: int = 0,
-    world_size: int = 1,
     progress: Progress | None = None,
 ) -> RunData:
     """Build the datasets. ``charset``/``preprocessing``/``max_length`` are fixed when
@@ -90,9 +88,16 @@ def prepare_data(
             progress=bar("render training set"),
         )
     else:
-        stream = SyntheticDataset(scheme, preprocessing, config.seed, 0, rank, world_size)
+        stream = SyntheticDataset(scheme, preprocessing, config.seed)
     return RunData(
-        charset, max_length, preprocessing, val_images, val_texts, train_images, train_texts, stream
+        charset=charset,
+        max_length=max_length,
+        preprocessing=preprocessing,
+        val_images=val_images,
+        val_texts=val_texts,
+        train_images=train_images,
+        train_texts=train_texts,
+        stream=stream,
     )
 
 
@@ -140,12 +145,14 @@ def batches(
     """Training batches from ``start_step`` on; the same step always gets the same batch."""
     if data.train_images is None:
         assert data.stream is not None
-        data.stream.start = start_step * config.batch_size * world_size
         loader = DataLoader(
             data.stream,
-            batch_size=config.batch_size,
+            batch_sampler=StepBatches(config.batch_size, start_step, rank, world_size),
             collate_fn=collate,
             num_workers=config.workers,
+            # its own generator: starting a loader must not draw from the global RNG, which
+            # dropout uses and checkpoints store (samples themselves depend on the index only)
+            generator=torch.Generator().manual_seed(config.seed),
         )
         yield from loader
         return
