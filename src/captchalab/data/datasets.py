@@ -4,12 +4,12 @@
   only on ``(seed, i)``. :class:`StepBatches` says which samples each training step reads, so
   a step's batch is a pure function of ``(seed, step)`` whatever the number of DataLoader
   workers or DDP ranks.
-- :class:`FolderDataset`: labelled images on disk (``labels.csv``, or the label in the name).
+- :class:`FolderDataset`: labelled images on disk (``labels.csv``, or the label in the name;
+  see ``data.labels``, which reads them without torch).
 """
 
 from __future__ import annotations
 
-import csv
 import itertools
 from collections.abc import Iterator
 from pathlib import Path
@@ -19,10 +19,18 @@ import torch
 from torch.utils.data import Dataset, Sampler
 
 from captchalab.charset import Charset
+from captchalab.data.labels import IMAGE_SUFFIXES, read_labels
 from captchalab.data.preprocess import Preprocessing, preprocess, to_array
 from captchalab.schemes import Scheme
 
-IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".gif", ".bmp", ".webp")
+__all__ = [
+    "IMAGE_SUFFIXES",
+    "FolderDataset",
+    "StepBatches",
+    "SyntheticDataset",
+    "collate",
+    "read_labels",
+]
 
 Sample = tuple[np.ndarray, str]
 
@@ -68,45 +76,6 @@ class StepBatches(Sampler[list[int]]):
     def __iter__(self) -> Iterator[list[int]]:
         for step in itertools.count(self.start_step):
             yield self.indices(step)
-
-
-def read_labels(folder: Path) -> list[tuple[Path, str]]:
-    """``(path, label)`` pairs from ``labels.csv`` (filename,label) or from file names.
-
-    Without ``labels.csv`` the label is the file stem up to the first ``_``
-    (``ANHMI_num46892.jpg`` -> ``ANHMI``).
-    """
-    folder = Path(folder)
-    if not folder.is_dir():
-        raise FileNotFoundError(f"data folder {folder} does not exist")
-    labels_file = folder / "labels.csv"
-    if labels_file.exists():
-        return _read_labels_csv(labels_file)
-    files = sorted(p for p in folder.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
-    if not files:
-        raise ValueError(
-            f"{folder} holds no labels.csv and no images ({', '.join(IMAGE_SUFFIXES)})"
-        )
-    return [(p, p.stem.split("_")[0]) for p in files]
-
-
-def _read_labels_csv(labels_file: Path) -> list[tuple[Path, str]]:
-    pairs = []
-    with labels_file.open(newline="", encoding="utf-8") as handle:
-        reader = csv.reader(handle)
-        header = next(reader, None)
-        if header is None or [h.strip() for h in header[:2]] != ["filename", "label"]:
-            raise ValueError(f"{labels_file}: first row must be the header 'filename,label'")
-        for line, row in enumerate(reader, start=2):
-            if len(row) < 2:
-                raise ValueError(f"{labels_file}:{line}: expected 'filename,label', got {row}")
-            path = labels_file.parent / row[0]
-            if not path.exists():
-                raise FileNotFoundError(f"{labels_file}:{line}: image {row[0]!r} does not exist")
-            pairs.append((path, row[1]))
-    if not pairs:
-        raise ValueError(f"{labels_file} lists no images")
-    return pairs
 
 
 class FolderDataset(Dataset[Sample]):
