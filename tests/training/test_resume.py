@@ -8,7 +8,10 @@ import pytest
 import torch
 from safetensors.torch import load_file
 
+from captchalab.charset import Charset
+from captchalab.data.preprocess import Preprocessing
 from captchalab.training import distributed
+from captchalab.training.checkpoint import CheckpointMeta, load_training_state, save_checkpoint
 from captchalab.training.config import TrainConfig
 from captchalab.training.trainer import RunExistsError, train
 
@@ -103,3 +106,39 @@ def test_an_error_while_setting_up_still_leaves_the_process_group(
     with pytest.raises(KeyError, match="unknown scheme"):
         train(replace(CONFIG, scheme="no-such-scheme"), tmp_path / "run")
     assert left == [True]
+
+
+def test_checkpoints_save_and_restore_every_cuda_generator(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With CUDA present, each device's generator state is stored and put back on resume
+    (simulated here, so the test also runs on machines without a GPU)."""
+    states = [torch.tensor([1, 2, 3], dtype=torch.uint8), torch.tensor([4, 5], dtype=torch.uint8)]
+    restored: dict[int, torch.Tensor] = {}
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.setattr(torch.cuda, "device_count", lambda: 2)
+    monkeypatch.setattr(torch.cuda, "get_rng_state_all", lambda: list(states))
+    monkeypatch.setattr(
+        torch.cuda, "set_rng_state", lambda state, device: restored.__setitem__(device, state)
+    )
+    model = torch.nn.Linear(2, 2)
+    optimizer = torch.optim.AdamW(model.parameters())
+    model(torch.ones(1, 2)).sum().backward()
+    optimizer.step()
+    meta = CheckpointMeta(
+        model_name="crnn",
+        model_args={},
+        objective="ctc",
+        charset=Charset("12"),
+        max_length=2,
+        preprocessing=Preprocessing(height=32, width=96),
+        config={},
+    )
+    save_checkpoint(tmp_path / "last", model, meta, optimizer)
+    saved = load_file(str(tmp_path / "last" / "training.safetensors"))
+    assert saved["rng.cuda.0"].tolist() == [1, 2, 3] and saved["rng.cuda.1"].tolist() == [4, 5]
+    load_training_state(tmp_path / "last", torch.optim.AdamW(model.parameters()))
+    assert {device: state.tolist() for device, state in restored.items()} == {
+        0: [1, 2, 3],
+        1: [4, 5],
+    }

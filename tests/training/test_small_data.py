@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -33,8 +34,7 @@ TINY = TrainConfig(
 def test_training_and_solving_on_a_case_insensitive_charset(tmp_path: Path) -> None:
     """hku mixes upper and lower case; folded, each letter is one class and answers are
     lower case."""
-    config = TrainConfig(**{**TINY.to_dict(), "scheme": "hku", "case_sensitive": False})
-    config = config.updated(cache_size=8)
+    config = replace(TINY, scheme="hku", case_sensitive=False, cache_size=8)
     metrics = train(config, tmp_path / "run")
     assert 0.0 <= metrics["exact_accuracy"] <= 1.0
     model, meta = load_checkpoint(tmp_path / "run")
@@ -53,8 +53,7 @@ def test_training_and_solving_on_a_case_insensitive_charset(tmp_path: Path) -> N
 def test_a_one_image_folder_stops_early_with_a_clear_message(tmp_path: Path) -> None:
     data = tmp_path / "data"
     generate_dataset("digits5", 1, data, 0, workers=1)
-    config = TrainConfig(**{**TINY.to_dict(), "scheme": None, "data": str(data)})
-    config = config.updated(charset="@digits")
+    config = replace(TINY, scheme=None, data=str(data), charset="@digits")
     with pytest.raises(ValueError, match=r"only 1 labelled image; training needs at least 2"):
         train(config, tmp_path / "run")
     assert not (tmp_path / "run" / "last").exists()
@@ -63,6 +62,6 @@ def test_a_one_image_folder_stops_early_with_a_clear_message(tmp_path: Path) -> 
 def test_a_two_image_folder_trains_on_one_and_validates_on_the_other(tmp_path: Path) -> None:
     data = tmp_path / "data"
     generate_dataset("digits5", 2, data, 0, workers=1)
-    config = TrainConfig(**{**TINY.to_dict(), "scheme": None, "data": str(data)})
-    metrics = train(config.updated(charset="@digits"), tmp_path / "run")
+    config = replace(TINY, scheme=None, data=str(data), charset="@digits")
+    metrics = train(config, tmp_path / "run")
     assert metrics["step"] == 2 and (tmp_path / "run" / "best").exists()
