@@ -29,6 +29,8 @@ def test_exponent_floats_load_as_numbers(tmp_path) -> None:
         ('seed: "3"', "seed: expected an integer, got '3'"),
         ("model: [crnn]", "model: expected a string, got ['crnn']"),
         ("model_args: 3", "model_args: expected a mapping, got 3"),
+        ("schedule: linear", "schedule: expected 'onecycle', 'cosine' or 'constant', got 'linear'"),
+        ("batch_size: 0", "batch_size: must be positive, got 0"),
     ],
 )
 def test_wrong_types_are_errors_naming_file_key_type_and_value(

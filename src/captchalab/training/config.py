@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from captchalab.strict_config import STRICT, read_yaml, validate
 
@@ -36,7 +36,7 @@ class TrainConfig:
     max_steps: int = 10_000
     lr: float = 2e-3
     weight_decay: float = 1e-4
-    schedule: str = "onecycle"  # onecycle | cosine | constant
+    schedule: Literal["onecycle", "cosine", "constant"] = "onecycle"
     warmup_fraction: float = 0.1
     grad_clip: float = 5.0
     seed: int = 0
@@ -57,8 +57,9 @@ class TrainConfig:
             raise ValueError(
                 f"schedule must be onecycle, cosine or constant, not {self.schedule!r}"
             )
-        if self.batch_size < 1 or self.max_steps < 1:
-            raise ValueError("batch_size and max_steps must be positive")
+        for name in ("batch_size", "max_steps"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"{name}: must be positive, got {getattr(self, name)!r}")
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
