@@ -14,10 +14,8 @@ import argparse
 import shutil
 from pathlib import Path
 
-import numpy as np
-
-from captchalab.data.cache import render_arrays
-from captchalab.inference.temperature import calibrate_onnx
+from captchalab.evaluation.format import format_reliability
+from captchalab.evaluation.held_out import calibrate_model, held_out_images
 from captchalab.training.checkpoint import META_FILE, WEIGHTS_FILE, load_checkpoint
 from captchalab.training.config import VALIDATION_SEED
 from captchalab.training.export import check_parity, export_onnx
@@ -41,13 +39,15 @@ def main() -> None:
     for name in (META_FILE, WEIGHTS_FILE):
         shutil.copy2(source / name, target / name)
     onnx_path = export_onnx(target, ASSETS / "default.onnx")
-    images, labels = render_arrays(
-        scheme, meta.preprocessing, VALIDATION_SEED, args.calibration_images
+    images, labels = held_out_images(
+        meta.preprocessing, meta.charset, VALIDATION_SEED, scheme, count=args.calibration_images
     )
-    parity = check_parity(target, onnx_path, images[:100].astype(np.float32) / 255.0)
+    parity = check_parity(target, onnx_path, images[:100])
     if not parity.ok():
         raise SystemExit(f"ONNX parity failed: {parity}")
-    temperature = calibrate_onnx(onnx_path, images.astype(np.float32) / 255.0, labels)
+    calibration = calibrate_model(onnx_path, onnx_path, images, labels)  # `captchalab calibrate`
+    print(format_reliability(calibration.before, calibration.after))
+    temperature = calibration.temperature
     size_mb = onnx_path.stat().st_size / 1e6
     print(
         f"default model: step {meta.step}, {size_mb:.1f} MB, parity {parity.max_abs_diff:.1e}, "

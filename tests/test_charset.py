@@ -41,7 +41,16 @@ def test_rejects_duplicates_and_unknown_named_sets() -> None:
     with pytest.raises(ValueError, match="unknown charset"):
         Charset.from_spec("@klingon")
     with pytest.raises(ValueError, match="repeated"):
-        Charset("aA", case_sensitive=False)
+        Charset("aab", case_sensitive=False)
+
+
+def test_case_insensitive_sets_fold_to_one_symbol_per_letter() -> None:
+    charset = Charset.from_spec("@alnum", case_sensitive=False)
+    assert charset.symbols == NAMED_CHARSETS["digits"] + NAMED_CHARSETS["lower"]
+    assert charset.num_classes == 37
+    assert charset.encode("Ab9") == charset.encode("aB9") == [11, 12, 10]
+    assert Charset("aA", case_sensitive=False).symbols == "a"
+    assert Charset.from_dict(charset.to_dict()) == charset
 
 
 def test_dict_round_trip() -> None:

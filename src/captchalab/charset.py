@@ -48,18 +48,22 @@ def resolve_symbols(spec: str) -> str:
 
 @dataclass(frozen=True)
 class Charset:
-    """Ordered, duplicate-free symbols. ``case_sensitive=False`` folds labels to lower case."""
+    """Ordered, duplicate-free symbols. ``case_sensitive=False`` folds the symbols and every
+    label to lower case: ``A`` and ``a`` become one symbol, ``a``, at the place of the first
+    of the two (so ``Charset(NAMED_CHARSETS["alnum"], False).symbols`` is digits + a-z)."""
 
     symbols: str
     case_sensitive: bool = True
     _index: dict[str, int] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        symbols = self.symbols if self.case_sensitive else self.symbols.lower()
-        if not symbols:
+        if not self.symbols:
             raise ValueError("a charset needs at least one symbol")
-        if len(set(symbols)) != len(symbols):
-            raise ValueError(f"charset has repeated symbols: {symbols!r}")
+        if len(set(self.symbols)) != len(self.symbols):
+            raise ValueError(f"charset has repeated symbols: {self.symbols!r}")
+        symbols = self.symbols
+        if not self.case_sensitive:  # one symbol per letter, in first-seen order
+            symbols = "".join(dict.fromkeys(symbols.lower()))
         object.__setattr__(self, "symbols", symbols)
         object.__setattr__(self, "_index", {s: i + 1 for i, s in enumerate(symbols)})
 

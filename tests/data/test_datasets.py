@@ -7,7 +7,13 @@ from PIL import Image
 from torch.utils.data import DataLoader
 
 from captchalab.charset import Charset, UnknownSymbolError
-from captchalab.data.datasets import FolderDataset, SyntheticDataset, collate, read_labels
+from captchalab.data.datasets import (
+    FolderDataset,
+    StepBatches,
+    SyntheticDataset,
+    collate,
+    read_labels,
+)
 from captchalab.data.preprocess import Preprocessing
 from captchalab.schemes import get_scheme
 
@@ -55,16 +61,27 @@ def test_folder_dataset_items(tmp_path) -> None:
     assert image.shape == (1, 24, 64) and text == "42" and dataset.max_length == 2
 
 
-def test_synthetic_stream_is_seeded_and_split_across_workers_without_overlap() -> None:
+def test_synthetic_stream_is_seeded() -> None:
     scheme = get_scheme("digits5")
-    serial = list(itertools.islice(SyntheticDataset(scheme, SPEC, seed=3), 6))
-    again = list(itertools.islice(SyntheticDataset(scheme, SPEC, seed=3), 6))
-    assert [t for _, t in serial] == [t for _, t in again]
-    np.testing.assert_array_equal(serial[0][0], again[0][0])
-    loader = DataLoader(
-        SyntheticDataset(scheme, SPEC, seed=3), batch_size=1, num_workers=2, collate_fn=collate
-    )
-    parallel = [texts[0] for _, texts in itertools.islice(loader, 6)]
-    assert sorted(parallel) == sorted(t for _, t in serial)
-    other_rank = list(itertools.islice(SyntheticDataset(scheme, SPEC, 3, rank=1, world_size=2), 3))
-    assert [t for _, t in other_rank] == [t for _, t in serial[1::2]]
+    first, again = SyntheticDataset(scheme, SPEC, seed=3), SyntheticDataset(scheme, SPEC, seed=3)
+    np.testing.assert_array_equal(first[4][0], again[4][0])
+    assert first[4][1] == again[4][1] == scheme.sample_at(3, 4)[1]
+
+
+def test_step_batches_are_a_function_of_the_step_whatever_the_workers() -> None:
+    scheme = get_scheme("digits5")
+    stream = SyntheticDataset(scheme, SPEC, seed=3)
+
+    def texts(workers: int, start_step: int, rank: int = 0, world_size: int = 1) -> list[list[str]]:
+        sampler = StepBatches(2, start_step, rank, world_size)
+        loader = DataLoader(stream, batch_sampler=sampler, num_workers=workers, collate_fn=collate)
+        return [batch for _, batch in itertools.islice(loader, 3)]
+
+    serial = texts(0, 0) + texts(0, 3)
+    assert texts(2, 0) + texts(2, 3) == serial
+    assert texts(2, 3) == serial[3:] and texts(2, 1) == serial[1:4]  # resume at any step
+    assert serial[0] == [scheme.sample_at(3, i)[1] for i in (0, 1)]
+    other_rank = StepBatches(2, 0, rank=1, world_size=2)
+    assert other_rank.indices(0) == [2, 3] and other_rank.indices(1) == [6, 7]
+    with pytest.raises(ValueError, match="rank"):
+        StepBatches(2, 0, rank=2, world_size=2)

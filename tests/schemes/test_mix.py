@@ -14,6 +14,7 @@ from PIL import Image, ImageDraw
 from captchalab.charset import DIGITS, LOWER, UPPER, Charset
 from captchalab.schemes import get_scheme
 from captchalab.schemes.fonts import SHIPPED_FONT_FILES, fonts_dir, shipped_fonts
+from captchalab.schemes.imagecaptcha import captcha_random
 from captchalab.schemes.mix import FAMILIES, MixScheme, _ImageCaptcha
 from captchalab.schemes.mix_word import glyph
 from captchalab.schemes.styled import Style, StyledScheme, load_scheme_file
@@ -90,13 +91,20 @@ def test_imagecaptcha_keeps_case_unless_faithful() -> None:
         generator = _ImageCaptcha(160, 60, [font], faithful)
         heights = []
         for char in "oO":
-            saved = captcha_image.random
-            captcha_image.random = random.Random(3)  # type: ignore[assignment]
-            try:
+            with captcha_random(random.Random(3)):
                 heights.append(ink_height(generator._draw_character(char, scratch, (0, 0, 0))))
-            finally:
-                captcha_image.random = saved
         assert (heights[0] < 0.85 * heights[1]) is smaller
+
+
+def test_captcha_random_swaps_the_library_random_and_restores_it_on_errors() -> None:
+    own = captcha_image.random
+    seeded = random.Random(5)
+    with captcha_random(seeded):
+        assert captcha_image.random is seeded
+    assert captcha_image.random is own
+    with pytest.raises(RuntimeError), captcha_random(seeded):
+        raise RuntimeError("drawing failed")
+    assert captcha_image.random is own
 
 
 def test_shipped_fonts_exist_are_small_and_licensed() -> None:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import csv
 import io
-from dataclasses import fields
 from pathlib import Path
 
 import pytest
@@ -13,7 +12,6 @@ from PIL import Image
 from captchalab.schemes import Scheme, get_scheme, list_schemes
 from captchalab.schemes.generate import generate_dataset
 from captchalab.schemes.styled import Style, StyledScheme, load_scheme_file
-from captchalab.schemes.styled_config import _STYLE_PARSERS
 from captchalab.schemes.words import load_words
 
 REPO = Path(__file__).resolve().parents[2]
@@ -65,11 +63,6 @@ def test_words_preset_draws_from_the_word_list() -> None:
     assert set(texts) <= words and len(set(texts)) > 10
 
 
-def test_style_parsers_cover_every_style_field() -> None:
-    special = {"fonts", "colours"}
-    assert set(_STYLE_PARSERS) | special == {item.name for item in fields(Style)}
-
-
 def write_yaml(tmp_path: Path, body: str) -> Path:
     path = tmp_path / "scheme.yaml"
     path.write_text(
@@ -107,6 +100,33 @@ def test_unknown_yaml_keys_are_errors_naming_key_and_file(
 def test_bad_yaml_values_are_errors(tmp_path: Path, body: str) -> None:
     with pytest.raises(ValueError, match=r"scheme\.yaml"):
         load_scheme_file(write_yaml(tmp_path, body))
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        ("style:\n  rotation: lots\n", "style.rotation: expected a number, got 'lots'"),
+        ('style:\n  gradient: "no"\n', "style.gradient: expected true or false, got 'no'"),
+        ("style:\n  font_size: [30, 40.5]\n", "style.font_size.1: expected an integer, got 40.5"),
+        ('style:\n  noise_dots: "10"\n', "style.noise_dots: expected a list, got '10'"),
+        ("style:\n  colours: {text: [0, 0, x]}\n", "style.colours.text.2: expected a list"),
+        ("case_sensitive: 1\n", "case_sensitive: expected true or false, got 1"),
+    ],
+)
+def test_yaml_types_are_strict_and_errors_name_file_key_type_value(
+    tmp_path: Path, body: str, message: str
+) -> None:
+    path = write_yaml(tmp_path, body)
+    with pytest.raises(ValueError) as error:
+        load_scheme_file(path)
+    assert message in str(error.value) and str(path) in str(error.value)
+
+
+def test_yaml_style_accepts_single_numbers_and_exponent_floats(tmp_path: Path) -> None:
+    body = "style:\n  font_size: 30\n  warp: 5e-2\n  colours: {text: [[0, 9], 5, 0]}\n"
+    scheme = load_scheme_file(write_yaml(tmp_path, body))
+    assert scheme.style.font_size == (30, 30) and scheme.style.warp == 0.05
+    assert scheme.style.colours.text == ((0, 9), (5, 5), (0, 0))
 
 
 def test_yaml_fonts_resolve_against_the_file_folder(tmp_path: Path) -> None:

@@ -72,7 +72,13 @@ def _collect(iterator: Iterable[Chunk], progress: Progress | None) -> list[Chunk
 def cache_path(
     folder: Path, scheme_spec: str, preprocessing: Preprocessing, seed: int, count: int
 ) -> Path:
-    key = json.dumps([scheme_spec, preprocessing.to_dict(), seed, count], sort_keys=True)
+    """Where ``cached_arrays`` keeps this set. The name holds a hash of the scheme's full
+    definition (:meth:`Scheme.fingerprint`: a YAML file's values, the renderer's version,
+    the fonts, captchalab's version), so editing a scheme never reuses its old images."""
+    fingerprint = get_scheme(scheme_spec).fingerprint()
+    key = json.dumps(
+        [scheme_spec, fingerprint, preprocessing.to_dict(), seed, count], sort_keys=True
+    )
     digest = hashlib.sha256(key.encode()).hexdigest()[:12]
     name = Path(scheme_spec).stem
     return Path(folder) / f"{name}-seed{seed}-n{count}-{digest}.npz"

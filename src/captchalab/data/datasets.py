@@ -1,96 +1,82 @@
 """Datasets yielding ``(image (C, H, W) float32, text)`` pairs.
 
 - :class:`SyntheticDataset`: endless, rendered on the fly from a scheme; sample ``i`` depends
-  only on ``(seed, i)``, so DataLoader workers and DDP ranks split one stream without overlap.
-- :class:`FolderDataset`: labelled images on disk (``labels.csv``, or the label in the name).
-- :class:`ArrayDataset`: pre-rendered uint8 arrays held in memory (see ``data.cache``).
+  only on ``(seed, i)``. :class:`StepBatches` says which samples each training step reads, so
+  a step's batch is a pure function of ``(seed, step)`` whatever the number of DataLoader
+  workers or DDP ranks.
+- :class:`FolderDataset`: labelled images on disk (``labels.csv``, or the label in the name;
+  see ``data.labels``, which reads them without torch).
 """
 
 from __future__ import annotations
 
-import csv
 import itertools
 from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
 import torch
-from torch.utils.data import Dataset, IterableDataset, get_worker_info
+from torch.utils.data import Dataset, Sampler
 
 from captchalab.charset import Charset
 from captchalab.data.formats import IMAGE_SUFFIXES
+from captchalab.data.labels import read_labels
 from captchalab.data.preprocess import Preprocessing, preprocess, to_array
 from captchalab.schemes import Scheme
+
+__all__ = [
+    "IMAGE_SUFFIXES",
+    "FolderDataset",
+    "StepBatches",
+    "SyntheticDataset",
+    "collate",
+    "read_labels",
+]
 
 Sample = tuple[np.ndarray, str]
 
 
-class SyntheticDataset(IterableDataset[Sample]):
-    """Endless stream of rendered captchas: index ``start + k * stride + offset``.
+class SyntheticDataset(Dataset[Sample]):
+    """Endless rendered captchas: ``dataset[i]`` is sample ``i`` of ``(scheme, seed)``.
 
-    ``rank``/``world_size`` split the stream across DDP processes; DataLoader workers split
-    each rank's share again.
+    It has no length; read it through :class:`StepBatches` (or any sampler of indices).
+    """
+
+    def __init__(self, scheme: Scheme, preprocessing: Preprocessing, seed: int) -> None:
+        self.scheme, self.preprocessing, self.seed = scheme, preprocessing, seed
+
+    def __getitem__(self, index: int) -> Sample:
+        image, text = self.scheme.sample_at(self.seed, index)
+        return to_array(image, self.preprocessing), text
+
+
+class StepBatches(Sampler[list[int]]):
+    """Sample indices per training step, from ``start_step`` on, without end.
+
+    Step ``s`` on rank ``r`` of ``world_size`` reads samples
+    ``(s * world_size + r) * batch_size + k`` for ``k < batch_size``: ranks never overlap and
+    the batch does not depend on which DataLoader worker renders it (the DataLoader returns
+    batches in sampler order).
     """
 
     def __init__(
-        self,
-        scheme: Scheme,
-        preprocessing: Preprocessing,
-        seed: int,
-        start: int = 0,
-        rank: int = 0,
-        world_size: int = 1,
+        self, batch_size: int, start_step: int = 0, rank: int = 0, world_size: int = 1
     ) -> None:
-        self.scheme, self.preprocessing, self.seed = scheme, preprocessing, seed
-        self.start, self.rank, self.world_size = start, rank, world_size
+        if batch_size < 1 or start_step < 0 or not 0 <= rank < world_size:
+            raise ValueError(
+                f"need batch_size >= 1, start_step >= 0 and 0 <= rank < world_size; got "
+                f"{batch_size}, {start_step}, {rank}, {world_size}"
+            )
+        self.batch_size, self.start_step = batch_size, start_step
+        self.rank, self.world_size = rank, world_size
 
-    def __iter__(self) -> Iterator[Sample]:
-        info = get_worker_info()
-        workers, worker = (info.num_workers, info.id) if info else (1, 0)
-        stride = self.world_size * workers
-        offset = self.rank * workers + worker
-        for index in itertools.count(self.start + offset, stride):
-            image, text = self.scheme.sample_at(self.seed, index)
-            yield to_array(image, self.preprocessing), text
+    def indices(self, step: int) -> list[int]:
+        first = (step * self.world_size + self.rank) * self.batch_size
+        return list(range(first, first + self.batch_size))
 
-
-def read_labels(folder: Path) -> list[tuple[Path, str]]:
-    """``(path, label)`` pairs from ``labels.csv`` (filename,label) or from file names.
-
-    Without ``labels.csv`` the label is the file stem up to the first ``_``
-    (``ANHMI_num46892.jpg`` -> ``ANHMI``).
-    """
-    folder = Path(folder)
-    if not folder.is_dir():
-        raise FileNotFoundError(f"data folder {folder} does not exist")
-    labels_file = folder / "labels.csv"
-    if labels_file.exists():
-        return _read_labels_csv(labels_file)
-    files = sorted(p for p in folder.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
-    if not files:
-        raise ValueError(
-            f"{folder} holds no labels.csv and no images ({', '.join(IMAGE_SUFFIXES)})"
-        )
-    return [(p, p.stem.split("_")[0]) for p in files]
-
-
-def _read_labels_csv(labels_file: Path) -> list[tuple[Path, str]]:
-    pairs = []
-    with labels_file.open(newline="", encoding="utf-8") as handle:
-        reader = csv.reader(handle)
-        header = next(reader, None)
-        if header is None or [h.strip() for h in header[:2]] != ["filename", "label"]:
-            raise ValueError(f"{labels_file}: first row must be the header 'filename,label'")
-        for line, row in enumerate(reader, start=2):
-            if len(row) < 2:
-                raise ValueError(f"{labels_file}:{line}: expected 'filename,label', got {row}")
-            path = labels_file.parent / row[0]
-            if not path.exists():
-                raise FileNotFoundError(f"{labels_file}:{line}: image {row[0]!r} does not exist")
-            pairs.append((path, row[1]))
-    if not pairs:
-        raise ValueError(f"{labels_file} lists no images")
-    return pairs
+    def __iter__(self) -> Iterator[list[int]]:
+        for step in itertools.count(self.start_step):
+            yield self.indices(step)
 
 
 class FolderDataset(Dataset[Sample]):
@@ -110,21 +96,6 @@ class FolderDataset(Dataset[Sample]):
     @property
     def max_length(self) -> int:
         return max(len(t) for _, t in self.items)
-
-
-class ArrayDataset(Dataset[Sample]):
-    """In-memory ``(N, C, H, W)`` uint8 images with labels."""
-
-    def __init__(self, images: np.ndarray, texts: list[str]) -> None:
-        if len(images) != len(texts):
-            raise ValueError(f"{len(images)} images but {len(texts)} labels")
-        self.images, self.texts = images, texts
-
-    def __len__(self) -> int:
-        return len(self.texts)
-
-    def __getitem__(self, index: int) -> Sample:
-        return self.images[index].astype(np.float32) / 255.0, self.texts[index]
 
 
 def collate(batch: list[Sample]) -> tuple[torch.Tensor, list[str]]:

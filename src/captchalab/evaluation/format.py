@@ -1,6 +1,8 @@
-"""Compact plain-text summary of an ``EvaluationResult``, for the CLI to print."""
+"""Compact plain-text summaries (an ``EvaluationResult``, reliability tables) for the CLI."""
 
 from __future__ import annotations
+
+from typing import Any
 
 from captchalab.evaluation.alignment import GAP
 from captchalab.evaluation.metrics import EvaluationResult
@@ -39,3 +41,24 @@ def describe_confusion(true: str, predicted: str) -> str:
     left = "(inserted)" if true == GAP else repr(true)
     right = "(deleted)" if predicted == GAP else repr(predicted)
     return f"{left}->{right}"
+
+
+def format_reliability(before: list[dict[str, Any]], after: list[dict[str, Any]]) -> str:
+    """Two reliability tables (``reliability_table`` rows) side by side, one line per
+    confidence bin: answers in the bin, their mean confidence and accuracy, before and after."""
+
+    def cell(value: float | None) -> str:
+        return "-" if value is None else f"{value:.1%}"
+
+    lines = [
+        f"{'':10}  {'before':^26}  {'after':^26}",
+        f"{'confidence':10}  {'count':>6} {'mean':>9} {'right':>9}  "
+        f"{'count':>6} {'mean':>9} {'right':>9}",
+    ]
+    for old, new in zip(before, after, strict=True):
+        lines.append(
+            f"{old['lower']:.1f}-{old['upper']:.1f}".ljust(10)
+            + f"  {old['count']:>6} {cell(old['mean_confidence']):>9} {cell(old['accuracy']):>9}"
+            + f"  {new['count']:>6} {cell(new['mean_confidence']):>9} {cell(new['accuracy']):>9}"
+        )
+    return "\n".join(lines)

@@ -10,9 +10,8 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, overload
+from typing import overload
 
 import numpy as np
 import onnxruntime as ort
@@ -20,28 +19,14 @@ import onnxruntime as ort
 from captchalab.charset import Charset
 from captchalab.data.preprocess import ImageInput, Preprocessing, preprocess
 from captchalab.inference.metadata import METADATA_KEY, ModelMetadata
-from captchalab.objectives.decoding import decode
+from captchalab.objectives.decoding import Prediction, decode
 
 logger = logging.getLogger(__name__)
 
 DEFAULT_MODEL = Path(__file__).resolve().parent.parent / "assets" / "default.onnx"
 MAX_BATCH = 64
 
-
-@dataclass(frozen=True)
-class Prediction:
-    """One answer: the text, its sequence probability and each character's probability."""
-
-    text: str
-    confidence: float
-    char_probs: tuple[float, ...]
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "text": self.text,
-            "confidence": self.confidence,
-            "char_probs": list(self.char_probs),
-        }
+__all__ = ["DEFAULT_MODEL", "MAX_BATCH", "Prediction", "Solver", "resolve_model_path"]
 
 
 def resolve_model_path(path: str | Path) -> Path:
@@ -184,8 +169,7 @@ class Solver:
         logits = self.logits(batch) / self._metadata.temperature
         if self._allowed is not None:  # a class that may not appear gets no probability
             logits = np.where(self._allowed, logits, np.float32(-1e9))  # (B, S, C)
-        decoded = decode(logits, self.charset, self._metadata.objective)
-        return [Prediction(d.text, d.confidence, d.char_probs) for d in decoded]
+        return decode(logits, self.charset, self._metadata.objective)
 
     def logits(self, batch: np.ndarray) -> np.ndarray:
         """Raw (uncalibrated) ``(B, S, C)`` logits for ``(B, C, H, W)`` images."""

@@ -8,7 +8,7 @@ import numpy as np
 import torch
 
 from captchalab.charset import Charset
-from captchalab.objectives.decoding import Decoded, decode
+from captchalab.objectives.decoding import Prediction, decode
 
 
 class Objective(ABC):
@@ -41,7 +41,7 @@ class Objective(ABC):
     def loss(self, logits: torch.Tensor, texts: list[str]) -> torch.Tensor:
         """Mean loss of ``(B, S, C)`` logits against the texts."""
 
-    def decode(self, logits: torch.Tensor | np.ndarray) -> list[Decoded]:
+    def decode(self, logits: torch.Tensor | np.ndarray) -> list[Prediction]:
         if isinstance(logits, torch.Tensor):
             logits = logits.detach().float().cpu().numpy()
         return decode(logits, self.charset, self.name)

@@ -7,6 +7,7 @@ blank, the end of an attention sequence, or an empty slot of a fixed-length mode
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -16,12 +17,22 @@ DECODERS = ("fixed_length", "ctc", "attention")
 
 
 @dataclass(frozen=True)
-class Decoded:
-    """One decoded sequence: its text, sequence probability and per-character probabilities."""
+class Prediction:
+    """One answer: the text, its sequence probability and each character's probability.
+
+    What decoders return, in training and evaluation, and what the Solver answers.
+    """
 
     text: str
     confidence: float
     char_probs: tuple[float, ...]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "text": self.text,
+            "confidence": self.confidence,
+            "char_probs": list(self.char_probs),
+        }
 
 
 def softmax(logits: np.ndarray, axis: int = -1) -> np.ndarray:
@@ -30,8 +41,8 @@ def softmax(logits: np.ndarray, axis: int = -1) -> np.ndarray:
     return exp / exp.sum(axis=axis, keepdims=True)
 
 
-def decode(logits: np.ndarray, charset: Charset, decoder: str) -> list[Decoded]:
-    """``(B, S, C)`` logits -> one :class:`Decoded` per batch item."""
+def decode(logits: np.ndarray, charset: Charset, decoder: str) -> list[Prediction]:
+    """``(B, S, C)`` logits -> one :class:`Prediction` per batch item."""
     if logits.ndim != 3:
         raise ValueError(f"expected logits of shape (B, S, C), got {logits.shape}")
     probs = softmax(logits.astype(np.float64))
@@ -44,16 +55,16 @@ def decode(logits: np.ndarray, charset: Charset, decoder: str) -> list[Decoded]:
     raise ValueError(f"unknown decoder {decoder!r}; known: {', '.join(DECODERS)}")
 
 
-def _decode_slots(probs: np.ndarray, charset: Charset) -> Decoded:
+def _decode_slots(probs: np.ndarray, charset: Charset) -> Prediction:
     """Each slot is independent; empty slots (id 0) pad shorter texts."""
     ids = probs.argmax(axis=1)
     best = probs.max(axis=1)
     kept = [(int(i), float(p)) for i, p in zip(ids, best, strict=True) if i != 0]
     text = charset.decode([i for i, _ in kept])
-    return Decoded(text, float(np.prod(best)), tuple(p for _, p in kept))
+    return Prediction(text, float(np.prod(best)), tuple(p for _, p in kept))
 
 
-def _decode_ctc(probs: np.ndarray, charset: Charset) -> Decoded:
+def _decode_ctc(probs: np.ndarray, charset: Charset) -> Prediction:
     """Greedy best path: collapse repeats, drop blanks.
 
     The confidence is the best path's probability, a lower bound on the label's probability
@@ -71,10 +82,10 @@ def _decode_ctc(probs: np.ndarray, charset: Charset) -> Decoded:
         elif frame_id != 0 and char_probs:
             char_probs[-1] = max(char_probs[-1], float(frame_prob))
         previous = int(frame_id)
-    return Decoded(charset.decode(emitted), float(np.prod(best)), tuple(char_probs))
+    return Prediction(charset.decode(emitted), float(np.prod(best)), tuple(char_probs))
 
 
-def _decode_until_end(probs: np.ndarray, charset: Charset) -> Decoded:
+def _decode_until_end(probs: np.ndarray, charset: Charset) -> Prediction:
     """Read symbols until the first end token (id 0); the end token's probability counts.
 
     The last step can only end the text: a model that never ends still reads at most
@@ -92,4 +103,4 @@ def _decode_until_end(probs: np.ndarray, charset: Charset) -> Decoded:
             break
         emitted.append(int(token))
         char_probs.append(p)
-    return Decoded(charset.decode(emitted), confidence, tuple(char_probs))
+    return Prediction(charset.decode(emitted), confidence, tuple(char_probs))

@@ -31,7 +31,7 @@ from captchalab.charset import DIGITS, LOWER, UPPER
 from captchalab.schemes import styled_render as draw
 from captchalab.schemes.base import Scheme
 from captchalab.schemes.fonts import shipped_fonts
-from captchalab.schemes.imagecaptcha import _RANDOM_SWAP_LOCK
+from captchalab.schemes.imagecaptcha import captcha_random
 from captchalab.schemes.mix_word import render_word
 from captchalab.schemes.styled import StyledScheme
 from captchalab.schemes.styled_config import Colours, Style
@@ -114,13 +114,8 @@ class MixScheme(Scheme):
         if rng.random() < 0.15:  # light on dark
             background = draw.sample_colour(rng, ((0, 60),) * 3)
             colour = (*draw.sample_colour(rng, ((170, 255),) * 3), 255)
-        with _RANDOM_SWAP_LOCK:
-            saved = captcha_image.random
-            captcha_image.random = rng  # type: ignore[assignment]
-            try:
-                image = generator.generate_image(text, bg_color=background, fg_color=colour)
-            finally:
-                captcha_image.random = saved
+        with captcha_random(rng):
+            image = generator.generate_image(text, bg_color=background, fg_color=colour)
         return image.convert("RGB")
 
     def _style(self, text: str, size: tuple[int, int], rng: random.Random) -> Style:

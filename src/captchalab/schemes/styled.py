@@ -79,12 +79,12 @@ def load_scheme_file(path: Path) -> StyledScheme:
     config = read_scheme_file(path)
     try:
         return StyledScheme(
-            config.name,
-            config.charset,
-            config.min_length,
-            config.max_length,
-            config.width,
-            config.height,
+            name=config.name,
+            charset=config.charset,
+            min_length=config.min_length,
+            max_length=config.max_length,
+            width=config.width,
+            height=config.height,
             style=config.style,
         )
     except ValueError as error:  # length range or size rejected by Scheme

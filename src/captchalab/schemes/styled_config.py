@@ -16,22 +16,40 @@ A scheme file (see ``configs/schemes/``) looks like::
       noise_lines: 3
       colours: {background: [[230, 255], [230, 255], [230, 255]], text: [[0, 120], 0, 0]}
 
-Colours are three channel entries, each a [low, high] range or one value. Unknown keys
-anywhere are errors.
+Colours are three channel entries, each a [low, high] range or one value. The file is read
+strictly (:mod:`captchalab.strict_config`): unknown keys and wrong types anywhere are errors
+that name the file, the key, the expected type and the value.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field, fields
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal, TypeVar
 
-import yaml
+from pydantic import BeforeValidator
 
 from captchalab.charset import Charset
 from captchalab.schemes.fonts import shipped_fonts
 from captchalab.schemes.styled_render import ColourRange
+from captchalab.strict_config import STRICT, read_yaml, validate
+
+N = TypeVar("N", int, float)
+
+
+def _pair(value: object) -> object:
+    """YAML ``[low, high]`` or one number (meaning ``[n, n]``) -> a tuple to validate."""
+    if isinstance(value, list | tuple):
+        return tuple(value)
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return (value, value)
+    return value
+
+
+# A (low, high) range; in YAML also one number.
+Range = Annotated[tuple[N, N], BeforeValidator(_pair)]
+Channel = Annotated[tuple[int, int], BeforeValidator(_pair)]
+ColourSpec = tuple[Channel, Channel, Channel]
 
 
 def default_fonts() -> tuple[str, ...]:
@@ -49,11 +67,13 @@ _GREY: ColourRange = ((150, 200), (150, 200), (150, 200))
 class Colours:
     """Per-channel (red, green, blue) ranges; ``noise=None`` draws noise in text colours."""
 
-    background: ColourRange = _LIGHT
-    text: ColourRange = _DARK
-    noise: ColourRange | None = None
-    outline: ColourRange = _DARKER
-    grid: ColourRange = _GREY
+    __pydantic_config__ = STRICT
+
+    background: ColourSpec = _LIGHT
+    text: ColourSpec = _DARK
+    noise: ColourSpec | None = None
+    outline: ColourSpec = _DARKER
+    grid: ColourSpec = _GREY
 
     def __post_init__(self) -> None:
         for item in fields(self):
@@ -77,21 +97,23 @@ class Style:
     in pixels, (0, 0) for none. ``blur``: radius of a Gaussian blur applied last (0: none).
     """
 
+    __pydantic_config__ = STRICT
+
     fonts: tuple[str, ...] = field(default_factory=default_fonts)
-    font_size: tuple[int, int] = (30, 42)
+    font_size: Range[int] = (30, 42)
     rotation: float = 20.0
     warp: float = 0.0
-    warp_period: tuple[float, float] = (0.5, 1.5)
-    spacing: tuple[float, float] = (-0.1, 0.05)
+    warp_period: Range[float] = (0.5, 1.5)
+    spacing: Range[float] = (-0.1, 0.05)
     outline: int = 0
     gradient: bool = False
     colour_per: Literal["char", "word"] = "char"
-    noise_dots: tuple[int, int] = (0, 0)
-    dot_size: tuple[int, int] = (1, 2)
-    noise_lines: tuple[int, int] = (0, 0)
-    noise_arcs: tuple[int, int] = (0, 0)
-    line_width: tuple[int, int] = (1, 2)
-    grid: tuple[int, int] = (0, 0)
+    noise_dots: Range[int] = (0, 0)
+    dot_size: Range[int] = (1, 2)
+    noise_lines: Range[int] = (0, 0)
+    noise_arcs: Range[int] = (0, 0)
+    line_width: Range[int] = (1, 2)
+    grid: Range[int] = (0, 0)
     blur: float = 0.0
     colours: Colours = field(default_factory=Colours)
 
@@ -132,128 +154,60 @@ class SchemeConfig:
     style: Style
 
 
-# --- strict YAML parsing: each parser takes (value, key) and raises ValueError naming key ---
+@dataclass(frozen=True)
+class _SchemeFile:
+    """The top level of a scheme file, as written (validated strictly by pydantic)."""
+
+    __pydantic_config__ = STRICT
+
+    name: str
+    charset: str
+    length: Range[int]
+    size: tuple[int, int]
+    case_sensitive: bool = True
+    style: Style = field(default_factory=Style)
 
 
-def _number(value: object, key: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise ValueError(f"{key}: expected a number, got {value!r}")
-    return float(value)
+def _resolve_fonts(data: Any, base_dir: Path) -> Any:
+    """Font paths in ``style.fonts`` are relative to the YAML file's folder."""
+    if not isinstance(data, dict) or not isinstance(data.get("style"), dict):
+        return data
+    fonts = data["style"].get("fonts")
+    if not isinstance(fonts, list) or not all(isinstance(font, str) for font in fonts):
+        return data  # the validator reports the wrong type
+    paths = [Path(font).expanduser() for font in fonts]
+    resolved = [str(p if p.is_absolute() else base_dir / p) for p in paths]
+    return {**data, "style": {**data["style"], "fonts": resolved}}
 
 
-def _int(value: object, key: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise ValueError(f"{key}: expected an integer, got {value!r}")
-    return value
-
-
-def _range(item: Callable[[object, str], Any]) -> Callable[[object, str], tuple[Any, Any]]:
-    def parse(value: object, key: str) -> tuple[Any, Any]:
-        if isinstance(value, list):
-            if len(value) != 2:
-                raise ValueError(f"{key}: expected [low, high], got {value!r}")
-            return (item(value[0], key), item(value[1], key))
-        single = item(value, key)
-        return (single, single)
-
-    return parse
-
-
-def _string(value: object, key: str) -> str:
-    if not isinstance(value, str):
-        raise ValueError(f"{key}: expected a string, got {value!r}")
-    return value
-
-
-def _bool(value: object, key: str) -> bool:
-    if not isinstance(value, bool):
-        raise ValueError(f"{key}: expected true or false, got {value!r}")
-    return value
-
-
-def _colour(value: object, key: str) -> ColourRange:
-    if not isinstance(value, list) or len(value) != 3:
-        raise ValueError(f"{key}: expected 3 channels ([low, high] or one value), got {value!r}")
-    red, green, blue = (_range(_int)(channel, key) for channel in value)
-    return (red, green, blue)
-
-
-def _mapping(value: object, key: str, allowed: list[str]) -> dict[str, Any]:
-    if not isinstance(value, dict):
-        raise ValueError(f"{key}: expected a mapping, got {value!r}")
-    unknown = sorted(str(name) for name in value if name not in allowed)
-    if unknown:
-        prefix = f"{key}." if key != "scheme" else ""
-        names = ", ".join(prefix + name for name in unknown)
-        raise ValueError(f"unknown key(s) {names}; allowed: {', '.join(allowed)}")
-    return value
-
-
-_STYLE_PARSERS: dict[str, Callable[[object, str], Any]] = {
-    "font_size": _range(_int),
-    "rotation": _number,
-    "warp": _number,
-    "warp_period": _range(_number),
-    "spacing": _range(_number),
-    "outline": _int,
-    "gradient": _bool,
-    "colour_per": _string,
-    "noise_dots": _range(_int),
-    "dot_size": _range(_int),
-    "noise_lines": _range(_int),
-    "noise_arcs": _range(_int),
-    "line_width": _range(_int),
-    "grid": _range(_int),
-    "blur": _number,
-}
-
-
-def parse_style(data: object, base_dir: Path) -> Style:
+def parse_style(data: object, base_dir: Path, source: str = "scheme") -> Style:
     """A :class:`Style` from the ``style:`` mapping; font paths are relative to ``base_dir``."""
-    allowed = [item.name for item in fields(Style)]
-    mapping = _mapping(data, "style", allowed)
-    args = {
-        name: _STYLE_PARSERS[name](value, f"style.{name}")
-        for name, value in mapping.items()
-        if name in _STYLE_PARSERS
-    }
-    if "fonts" in mapping:
-        fonts = mapping["fonts"]
-        if not isinstance(fonts, list):
-            raise ValueError(f"style.fonts: expected a list of paths, got {fonts!r}")
-        paths = [Path(_string(font, "style.fonts")).expanduser() for font in fonts]
-        args["fonts"] = tuple(str(p if p.is_absolute() else base_dir / p) for p in paths)
-    if "colours" in mapping:
-        colours = _mapping(mapping["colours"], "style.colours", [f.name for f in fields(Colours)])
-        args["colours"] = Colours(
-            **{name: _colour(value, f"style.colours.{name}") for name, value in colours.items()}
-        )
-    return Style(**args)
+    resolved = _resolve_fonts({"style": data}, base_dir)["style"]
+    return validate(Style, resolved, source, prefix="style.")
 
 
-def parse_scheme(data: object, base_dir: Path) -> SchemeConfig:
+def parse_scheme(data: object, base_dir: Path, source: str = "scheme") -> SchemeConfig:
     """Validate the top-level mapping of a scheme file."""
-    allowed = ["name", "charset", "case_sensitive", "length", "size", "style"]
-    mapping = _mapping(data, "scheme", allowed)
-    missing = [key for key in ("name", "charset", "length", "size") if key not in mapping]
-    if missing:
-        raise ValueError(f"missing key(s) {', '.join(missing)}")
-    case_sensitive = _bool(mapping.get("case_sensitive", True), "case_sensitive")
-    charset = Charset.from_spec(_string(mapping["charset"], "charset"), case_sensitive)
-    min_length, max_length = _range(_int)(mapping["length"], "length")
-    size = mapping["size"]
-    if not isinstance(size, list) or len(size) != 2:
-        raise ValueError(f"size: expected [width, height], got {size!r}")
-    width, height = _int(size[0], "size"), _int(size[1], "size")
-    style = parse_style(mapping.get("style") or {}, base_dir)
-    name = _string(mapping["name"], "name")
-    return SchemeConfig(name, charset, min_length, max_length, width, height, style)
+    if isinstance(data, dict) and data.get("style") is None:
+        data = {key: value for key, value in data.items() if key != "style"}
+    parsed = validate(_SchemeFile, _resolve_fonts(data, base_dir), source)
+    (min_length, max_length), (width, height) = parsed.length, parsed.size
+    try:
+        charset = Charset.from_spec(parsed.charset, parsed.case_sensitive)
+    except ValueError as error:
+        raise ValueError(f"{source}: charset: {error}") from error
+    return SchemeConfig(
+        name=parsed.name,
+        charset=charset,
+        min_length=min_length,
+        max_length=max_length,
+        width=width,
+        height=height,
+        style=parsed.style,
+    )
 
 
 def read_scheme_file(path: Path) -> SchemeConfig:
     """Load and validate a scheme file; every error is a ``ValueError`` naming ``path``."""
     path = Path(path)
-    try:
-        return parse_scheme(yaml.safe_load(path.read_text(encoding="utf-8")), path.parent)
-    except (ValueError, yaml.YAMLError) as error:
-        raise ValueError(f"scheme file {path}: {error}") from error
+    return parse_scheme(read_yaml(path), path.parent, source=f"scheme file {path}")

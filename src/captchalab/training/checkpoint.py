@@ -122,6 +122,9 @@ def save_checkpoint(
 def _training_state(optimizer: torch.optim.Optimizer) -> tuple[dict[str, torch.Tensor], dict]:
     state = optimizer.state_dict()
     tensors: dict[str, torch.Tensor] = {"rng.torch": torch.get_rng_state()}
+    if torch.cuda.is_available():  # dropout on a GPU draws from the CUDA generators
+        for index, cuda_state in enumerate(torch.cuda.get_rng_state_all()):
+            tensors[f"rng.cuda.{index}"] = cuda_state
     scalars: dict[str, dict[str, float]] = {}
     for param_id, values in state["state"].items():
         for key, value in values.items():
@@ -144,7 +147,7 @@ def load_checkpoint(
 
 
 def load_training_state(folder: Path, optimizer: torch.optim.Optimizer) -> None:
-    """Restore optimiser moments, hyper-parameters and the torch RNG for ``--resume``."""
+    """Restore optimiser moments, hyper-parameters and the CPU and CUDA RNGs for ``--resume``."""
     folder = Path(folder)
     tensors = load_file(str(folder / "training.safetensors"), device="cpu")
     saved = json.loads((folder / "training.json").read_text())
@@ -158,3 +161,20 @@ def load_training_state(folder: Path, optimizer: torch.optim.Optimizer) -> None:
             state.setdefault(int(param_id), {})[key] = torch.tensor(value)
     optimizer.load_state_dict({"state": state, "param_groups": saved["param_groups"]})
     torch.set_rng_state(tensors["rng.torch"])
+    restore_cuda_rng(tensors)
+
+
+def restore_cuda_rng(tensors: dict[str, torch.Tensor]) -> int:
+    """Set each CUDA device's generator saved as ``rng.cuda.N``; returns how many were set.
+
+    States saved on a machine with more GPUs than this one are ignored for the missing ones.
+    """
+    if not torch.cuda.is_available():
+        return 0
+    restored = 0
+    for index in range(torch.cuda.device_count()):
+        saved = tensors.get(f"rng.cuda.{index}")
+        if saved is not None:
+            torch.cuda.set_rng_state(saved, index)
+            restored += 1
+    return restored

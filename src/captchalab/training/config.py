@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field, fields, replace
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
-import yaml
+from captchalab.strict_config import STRICT, read_yaml, validate
 
 # Fixed seeds keep validation and test sets disjoint from every training stream.
 VALIDATION_SEED = 1_000_001
@@ -16,6 +16,8 @@ TEST_SEED = 2_000_002
 @dataclass(frozen=True)
 class TrainConfig:
     """Everything that defines a training run (stored in every checkpoint)."""
+
+    __pydantic_config__ = STRICT  # YAML is checked strictly (see captchalab.strict_config)
 
     model: str = "crnn"
     scheme: str | None = "hku"
@@ -34,7 +36,7 @@ class TrainConfig:
     max_steps: int = 10_000
     lr: float = 2e-3
     weight_decay: float = 1e-4
-    schedule: str = "onecycle"  # onecycle | cosine | constant
+    schedule: Literal["onecycle", "cosine", "constant"] = "onecycle"
     warmup_fraction: float = 0.1
     grad_clip: float = 5.0
     seed: int = 0
@@ -55,8 +57,9 @@ class TrainConfig:
             raise ValueError(
                 f"schedule must be onecycle, cosine or constant, not {self.schedule!r}"
             )
-        if self.batch_size < 1 or self.max_steps < 1:
-            raise ValueError("batch_size and max_steps must be positive")
+        for name in ("batch_size", "max_steps"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"{name}: must be positive, got {getattr(self, name)!r}")
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -67,15 +70,12 @@ class TrainConfig:
 
 
 def config_from_dict(data: dict[str, Any], source: str = "config") -> TrainConfig:
-    known = {f.name for f in fields(TrainConfig)}
-    unknown = sorted(set(data) - known)
-    if unknown:
-        raise ValueError(f"{source}: unknown keys {unknown}; known: {sorted(known)}")
-    return TrainConfig(**data)
+    """A checked :class:`TrainConfig`: unknown keys, wrong types (``lr: "fast"``,
+    ``augment: "no"``) and bad values are ``ValueError``s naming ``source`` and the key."""
+    return validate(TrainConfig, data, source)
 
 
 def load_config(path: Path) -> TrainConfig:
-    data = yaml.safe_load(Path(path).read_text()) or {}
-    if not isinstance(data, dict):
-        raise ValueError(f"{path}: an experiment file must be a YAML mapping")
-    return config_from_dict(data, source=str(path))
+    """Read an experiment YAML file strictly (``lr: 1e-3`` is a float)."""
+    data = read_yaml(path)
+    return config_from_dict({} if data is None else data, source=str(path))

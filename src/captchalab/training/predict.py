@@ -7,7 +7,7 @@ import torch
 from torch import nn
 
 from captchalab.objectives import Objective
-from captchalab.objectives.decoding import Decoded
+from captchalab.objectives.decoding import Prediction
 
 
 @torch.no_grad()
@@ -17,11 +17,11 @@ def predict_arrays(
     images: np.ndarray,
     batch_size: int = 256,
     device: torch.device | str = "cpu",
-) -> list[Decoded]:
+) -> list[Prediction]:
     """``(N, C, H, W)`` images (uint8 or float in [0, 1]) -> decoded predictions."""
     was_training = model.training
     model.eval()
-    results: list[Decoded] = []
+    results: list[Prediction] = []
     for start in range(0, len(images), batch_size):
         chunk = images[start : start + batch_size]
         batch = torch.from_numpy(np.ascontiguousarray(chunk)).to(device)

@@ -13,13 +13,14 @@ from torch.utils.data import DataLoader
 
 from captchalab.charset import Charset
 from captchalab.data.cache import cached_arrays
-from captchalab.data.datasets import FolderDataset, SyntheticDataset, collate
+from captchalab.data.datasets import FolderDataset, StepBatches, SyntheticDataset, collate
 from captchalab.data.preprocess import Preprocessing
 from captchalab.schemes import get_scheme
 from captchalab.training.config import VALIDATION_SEED, TrainConfig
 
 Batch = tuple[torch.Tensor, list[str]]
 Progress = Callable[[str, int, int], None]  # (task, advance, total)
+MIN_FOLDER_IMAGES = 2  # one to validate on, one (or more) to train on
 
 
 @dataclass
@@ -46,8 +47,6 @@ def prepare_data(
     charset: Charset | None = None,
     preprocessing: Preprocessing | None = None,
     max_length: int | None = None,
-    rank: int = 0,
-    world_size: int = 1,
     progress: Progress | None = None,
 ) -> RunData:
     """Build the datasets. ``charset``/``preprocessing``/``max_length`` are fixed when
@@ -90,9 +89,16 @@ def prepare_data(
             progress=bar("render training set"),
         )
     else:
-        stream = SyntheticDataset(scheme, preprocessing, config.seed, 0, rank, world_size)
+        stream = SyntheticDataset(scheme, preprocessing, config.seed)
     return RunData(
-        charset, max_length, preprocessing, val_images, val_texts, train_images, train_texts, stream
+        charset=charset,
+        max_length=max_length,
+        preprocessing=preprocessing,
+        val_images=val_images,
+        val_texts=val_texts,
+        train_images=train_images,
+        train_texts=train_texts,
+        stream=stream,
     )
 
 
@@ -103,13 +109,20 @@ def _folder_data(
     max_length: int | None,
     progress: Progress | None,
 ) -> RunData:
-    """A labelled folder, split 90/10 (at least one validation image) by a fixed shuffle."""
+    """A labelled folder, split 90/10 by a fixed shuffle: at least one image each for
+    validation and training, so a folder needs two images or more."""
     assert config.data is not None
     if charset is None:
         if not config.charset:
             raise ValueError("training from scratch on a folder needs --charset (or use --init)")
         charset = Charset.from_spec(config.charset, config.case_sensitive)
     folder = FolderDataset(Path(config.data), charset, preprocessing)
+    if len(folder) < MIN_FOLDER_IMAGES:
+        raise ValueError(
+            f"{config.data} holds only {len(folder)} labelled image; training needs at least "
+            f"{MIN_FOLDER_IMAGES} (one is held out to validate on). Add images, or render "
+            "more with `captchalab generate`"
+        )
     images = np.stack([np.round(folder[i][0] * 255).astype(np.uint8) for i in range(len(folder))])
     texts = [text for _, text in folder.items]
     longest = folder.max_length
@@ -120,17 +133,17 @@ def _folder_data(
         )
     order = list(range(len(texts)))
     random.Random(config.seed).shuffle(order)
-    val_count = max(1, len(order) // 10) if len(order) > 1 else 0
-    val, train = order[:val_count], order[val_count:] or order
+    val_count = max(1, len(order) // 10)
+    val, train = order[:val_count], order[val_count:]
     return RunData(
-        charset,
-        max_length,
-        preprocessing,
-        images[val],
-        [texts[i] for i in val],
-        images[train],
-        [texts[i] for i in train],
-        None,
+        charset=charset,
+        max_length=max_length,
+        preprocessing=preprocessing,
+        val_images=images[val],
+        val_texts=[texts[i] for i in val],
+        train_images=images[train],
+        train_texts=[texts[i] for i in train],
+        stream=None,
     )
 
 
@@ -140,12 +153,14 @@ def batches(
     """Training batches from ``start_step`` on; the same step always gets the same batch."""
     if data.train_images is None:
         assert data.stream is not None
-        data.stream.start = start_step * config.batch_size * world_size
         loader = DataLoader(
             data.stream,
-            batch_size=config.batch_size,
+            batch_sampler=StepBatches(config.batch_size, start_step, rank, world_size),
             collate_fn=collate,
             num_workers=config.workers,
+            # its own generator: starting a loader must not draw from the global RNG, which
+            # dropout uses and checkpoints store (samples themselves depend on the index only)
+            generator=torch.Generator().manual_seed(config.seed),
         )
         yield from loader
         return

@@ -1,20 +1,18 @@
-"""Evaluate a torch checkpoint on a scheme's fixed test set or a labelled folder."""
+"""Evaluate a torch checkpoint on a scheme's fixed test set or a labelled folder (the ONNX
+models users run are scored by ``evaluation.held_out``)."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-import numpy as np
-
-from captchalab.data.cache import render_arrays
-from captchalab.data.datasets import FolderDataset
 from captchalab.evaluation import EvaluationResult, evaluate_predictions
+from captchalab.evaluation.held_out import Example, held_out_images
 from captchalab.objectives import create_objective
 from captchalab.training.checkpoint import load_checkpoint
 from captchalab.training.config import TEST_SEED
 from captchalab.training.predict import predict_arrays
 
-Example = tuple[str, str, float | None]
+__all__ = ["Example", "evaluate_checkpoint"]
 
 
 def evaluate_checkpoint(
@@ -28,15 +26,15 @@ def evaluate_checkpoint(
     """Metrics plus ``(label, prediction, confidence)`` for every test image."""
     model, meta = load_checkpoint(checkpoint)
     objective = create_objective(meta.objective, meta.charset, meta.max_length)
-    if data is not None:
-        folder = FolderDataset(data, meta.charset, meta.preprocessing)
-        images = np.stack([folder[i][0] for i in range(len(folder))])
-        labels = [text for _, text in folder.items]
-    elif scheme is not None:
-        images, labels = render_arrays(scheme, meta.preprocessing, seed, count, workers)
-        labels = [meta.charset.normalize(t) for t in labels]
-    else:
-        raise ValueError("evaluate needs a scheme or a data folder")
+    images, labels = held_out_images(
+        meta.preprocessing,
+        meta.charset,
+        seed,
+        scheme=scheme,
+        data=data,
+        count=count,
+        workers=workers,
+    )
     predictions = predict_arrays(model, objective, images)
     texts = [p.text for p in predictions]
     confidences = [p.confidence for p in predictions]

@@ -13,6 +13,7 @@ import json
 import logging
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -55,15 +56,29 @@ def train(
 ) -> dict[str, Any]:
     """Train per ``config`` into ``run_dir``; returns the final validation metrics."""
     run_dir = Path(run_dir)
-    info = distributed.setup(device)
-    if config.threads:
-        torch.set_num_threads(config.threads)
     if (run_dir / "last").exists() and not resume:
         raise RunExistsError(
             f"{run_dir} already has a checkpoint: pass --resume, or use a new folder"
         )
+    try:  # any error after joining the process group leaves it
+        info = distributed.setup(device)
+        return _train(config, run_dir, info, resume, on_event, progress)
+    finally:
+        distributed.teardown()
+
+
+def _train(
+    config: TrainConfig,
+    run_dir: Path,
+    info: distributed.DistInfo,
+    resume: bool,
+    on_event: Event | None,
+    progress: Progress | None,
+) -> dict[str, Any]:
+    if config.threads:
+        torch.set_num_threads(config.threads)
     torch.manual_seed(config.seed + info.rank)
-    meta, model, data = _setup_model(config, run_dir, info, progress)
+    meta, model, data = _setup_model(config, run_dir, progress)
     objective = create_objective(meta.objective, data.charset, data.max_length)
     model.to(info.device)
     if config.channels_last:
@@ -92,14 +107,11 @@ def train(
         info,
         on_event,
     )
-    try:
-        return loop.run(step)
-    finally:
-        distributed.teardown()
+    return loop.run(step)
 
 
 def _setup_model(
-    config: TrainConfig, run_dir: Path, info: distributed.DistInfo, progress: Progress | None
+    config: TrainConfig, run_dir: Path, progress: Progress | None
 ) -> tuple[CheckpointMeta, nn.Module, RunData]:
     cache_dir = run_dir / "cache"
     if config.init:
@@ -109,35 +121,22 @@ def _setup_model(
         data = prepare_data(
             config,
             cache_dir,
-            init_meta.charset,
-            init_meta.preprocessing,
-            init_meta.max_length,
-            info.rank,
-            info.world_size,
-            progress,
+            charset=init_meta.charset,
+            preprocessing=init_meta.preprocessing,
+            max_length=init_meta.max_length,
+            progress=progress,
         )
-        meta = CheckpointMeta(
-            init_meta.model_name,
-            init_meta.model_args,
-            init_meta.objective,
-            init_meta.charset,
-            init_meta.max_length,
-            init_meta.preprocessing,
-            config.to_dict(),
-        )
+        meta = replace(init_meta, config=config.to_dict(), step=0, metrics=None)
         return meta, init_model, data
-    data = prepare_data(
-        config, cache_dir, rank=info.rank, world_size=info.world_size, progress=progress
-    )
-    entry = model_entry(config.model)
+    data = prepare_data(config, cache_dir, progress=progress)
     meta = CheckpointMeta(
-        config.model,
-        dict(config.model_args),
-        entry.objective,
-        data.charset,
-        data.max_length,
-        data.preprocessing,
-        config.to_dict(),
+        model_name=config.model,
+        model_args=dict(config.model_args),
+        objective=model_entry(config.model).objective,
+        charset=data.charset,
+        max_length=data.max_length,
+        preprocessing=data.preprocessing,
+        config=config.to_dict(),
     )
     return meta, build_model(meta), data
 
@@ -257,17 +256,7 @@ class _Loop:
     ) -> None:
         if not self.info.is_main:
             return
-        meta = CheckpointMeta(
-            self.meta.model_name,
-            self.meta.model_args,
-            self.meta.objective,
-            self.meta.charset,
-            self.meta.max_length,
-            self.meta.preprocessing,
-            self.meta.config,
-            step,
-            metrics,
-        )
+        meta = replace(self.meta, step=step, metrics=metrics)
         model = distributed.unwrap(self.model)
         save_checkpoint(
             self.run_dir / name, model, meta, self.optimizer if with_optimizer else None
