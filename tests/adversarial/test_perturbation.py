@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import io
 from pathlib import Path
 
@@ -33,15 +34,24 @@ def _served(image: Image.Image) -> np.ndarray:
     return np.asarray(Image.open(io.BytesIO(buffer.getvalue())).convert("RGB"), dtype=np.int16)
 
 
-@pytest.mark.parametrize("settings", SETTINGS, ids=lambda s: f"{s.method}-{s.mask}")
-@pytest.mark.parametrize("model_name", ["crnn", "multihead", "attention"])
+CASES = [("crnn", s) for s in SETTINGS] + [
+    ("multihead", SETTINGS[5]),
+    ("attention", SETTINGS[5]),
+    ("multihead", SETTINGS[3]),
+]
+
+
+@pytest.mark.parametrize(
+    "model_name, settings", CASES, ids=lambda c: c if isinstance(c, str) else f"{c.method}-{c.mask}"
+)
 def test_budgets_and_masks_hold_to_the_pixel(
     settings: HardeningSettings,
     model_name: str,
     tiny_checkpoints: dict[str, Path],
     captchas: tuple[list[Image.Image], list[str]],
 ) -> None:
-    images, texts = captchas[0][:3], captchas[1][:3]
+    images, texts = captchas[0][:2], captchas[1][:2]
+    settings = dataclasses.replace(settings, steps=min(settings.steps, 3))
     hardener = Hardener.load(tiny_checkpoints[model_name], settings)
     results = hardener.harden_detailed(images, texts, seed=5)
     background_of = [background_mask(im) for im in images]
@@ -76,7 +86,7 @@ def test_harden_is_reproducible_by_seed(
     tiny_checkpoints: dict[str, Path], captchas: tuple[list[Image.Image], list[str]]
 ) -> None:
     images, texts = captchas[0][:4], captchas[1][:4]
-    hardener = Hardener.load(tiny_checkpoints["crnn"], HardeningSettings(steps=3))
+    hardener = Hardener.load(tiny_checkpoints["crnn"], HardeningSettings(steps=2))
     first = [im.tobytes() for im in hardener.harden(images, texts, seed=1)]
     again = [im.tobytes() for im in hardener.harden(images, texts, seed=1)]
     other = [im.tobytes() for im in hardener.harden(images, texts, seed=2)]

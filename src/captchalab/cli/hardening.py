@@ -75,8 +75,15 @@ def harden(
 
     try:
         settings = HardeningSettings(
-            method=method, iterative=iterative, linf=linf, l0=l0, mask=mask, masks=masks,
-            steps=steps, momentum=momentum, jpeg_quality=jpeg_quality,
+            method=method,
+            iterative=iterative,
+            linf=linf,
+            l0=l0,
+            mask=mask,
+            masks=masks,
+            steps=steps,
+            momentum=momentum,
+            jpeg_quality=jpeg_quality,
         )
         hardener = Hardener.load(substitute, settings, device=device)
     except (ValueError, FileNotFoundError, KeyError) as exc:
@@ -85,7 +92,12 @@ def harden(
         task = bar.add_task("harden", total=count, info=f"{method} {mask}")
         try:
             labels = harden_dataset(
-                scheme, hardener, count, out, seed=seed, overwrite=overwrite,
+                scheme,
+                hardener,
+                count,
+                out,
+                seed=seed,
+                overwrite=overwrite,
                 progress=lambda done: bar.update(task, completed=done),
             )
         except (ValueError, FileExistsError, KeyError) as exc:
@@ -113,6 +125,9 @@ def finetune(
     steps: Annotated[int, typer.Option(min=1, help="Optimiser steps.")] = 300,
     batch_size: Annotated[int, typer.Option(min=1, help="Queries (and originals) per step.")] = 32,
     lr: Annotated[float, typer.Option(help="Learning rate (AdamW).")] = 3e-4,
+    original_size: Annotated[
+        int, typer.Option(min=1, help="Original-scheme captchas rendered for the second term.")
+    ] = 2000,
     seed: Annotated[int, typer.Option(help="Seed of batches and original samples.")] = 0,
 ) -> None:
     """Fine-tune the substitute on attackers' answers: minimise L(queries) + lambda L(original).
@@ -127,8 +142,15 @@ def finetune(
 
     try:
         settings = FinetuneSettings(
-            lam=parse_lambda(lam), floor=floor, steps=steps, batch_size=batch_size, lr=lr,
-            eval_every=max(1, min(50, steps)), seed=seed,
+            lam=parse_lambda(lam),
+            floor=floor,
+            steps=steps,
+            batch_size=batch_size,
+            lr=lr,
+            eval_every=max(1, min(50, steps)),
+            original_size=original_size,
+            val_size=min(300, original_size),
+            seed=seed,
         )
     except ValueError as exc:
         raise fail(str(exc)) from exc
