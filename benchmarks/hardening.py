@@ -88,8 +88,14 @@ TARGET = "merged4"
 MIXED = "merged4+mix"
 EXPERIMENTS = REPO_ROOT / "configs" / "experiments"
 ATTACKERS = ("crnn_resnet", "multihead", "attention", "crnn_native")
-UPDATE_ATTACKER = "crnn_resnet"  # the paper's Model 4 (ResNet + BiLSTM): most unlike Model 1
+# The full run updates the paper's Model 4 (ResNet + BiLSTM), the most unlike Model 1. Attackers
+# trained from scratch do not learn in the quick budget, so the quick run updates the default
+# model fine-tuned on the target: related to the substitute (same initial weights).
+RELATED_FT = "default_ft@target (related)"
+COMPETENT = 0.5  # an attacker counts towards the targets if it reads >= 50% of ordinary captchas
 TEST_SEED, TRAIN_SEED, QUERY_SEED = 5_000_005, 6_000_006, 7_000_007
+# One thread per process: on shared cores two threads mostly wait for each other.
+THREADS = 1
 RECOMMENDED = HardeningSettings(method="mixture", linf=0.3, l0=100, mask="background")
 
 
@@ -108,6 +114,7 @@ class Budget:
     cache: int
     batch: int
     levels: tuple[tuple[float, int], ...]  # (L-inf eps, L0 pixels) pairs of the sweep
+    update_attacker: str  # the attacker that is updated, queried and swept over
 
 
 QUICK = Budget(
@@ -124,6 +131,7 @@ QUICK = Budget(
     cache=3000,
     batch=32,
     levels=((0.1, 25), (0.3, 100)),
+    update_attacker=RELATED_FT,
 )
 FULL = Budget(
     n_test=300,
@@ -139,6 +147,7 @@ FULL = Budget(
     cache=20000,
     batch=64,
     levels=((0.1, 25), (0.2, 50), (0.3, 100)),
+    update_attacker="crnn_resnet@target",
 )
 
 
@@ -163,7 +172,7 @@ def train_run(
         val_size=100,
         eval_every=max(50, steps // 4),
         checkpoint_every=max(50, steps // 4),
-        threads=2,
+        threads=THREADS,
         **changes,
     )
     started = time.perf_counter()
@@ -200,9 +209,23 @@ def rates(
     return {name: success_rate(a.read(images), texts, False) for name, a in attackers.items()}
 
 
+def is_unseen(name: str) -> bool:
+    """Not the substitute, and not a model that shares its initial weights."""
+    return not name.startswith(("default", "substitute"))
+
+
+COMPETENT_NAMES: set[str] = set()  # unseen attackers reading >= COMPETENT of ordinary captchas
+
+
 def unseen_mean(values: dict[str, float]) -> float:
-    unseen = [v for k, v in values.items() if not k.startswith(("default", "substitute"))]
+    """Mean SR over the competent unseen attackers (NaN when there are none)."""
+    unseen = [v for k, v in values.items() if k.split("+")[0] in COMPETENT_NAMES]
     return statistics.fmean(unseen) if unseen else float("nan")
+
+
+def related_mean(values: dict[str, float]) -> float:
+    related = [v for k, v in values.items() if k.startswith("default")]
+    return statistics.fmean(related) if related else float("nan")
 
 
 def label(settings: HardeningSettings) -> str:
@@ -248,6 +271,15 @@ class Benchmark:
                     b.attacker_steps,
                     scheme=scheme,
                 )
+        self.attacker_runs[RELATED_FT] = train_run(
+            self.work,
+            "attacker_default_ft_target",
+            "adv_substitute.yaml",
+            b,
+            b.attacker_steps,
+            scheme=TARGET,
+            seed=21,
+        )
         self.attackers: dict[str, Attacker] = {
             name: CheckpointAttacker(name, run) for name, run in self.attacker_runs.items()
         }
@@ -263,12 +295,22 @@ class Benchmark:
             CheckpointAttacker("s", self.substitute).read(self.test_images), self.test_texts, False
         )
         self.ordinary = ordinary
+        COMPETENT_NAMES.update(k for k, v in ordinary.items() if is_unseen(k) and v >= COMPETENT)
         names = list(ordinary)
-        headers = ["setting", "mean SR (unseen)", *names, "SSIM", "PSNR dB", "glyph energy"]
+        headers = [
+            "setting",
+            "mean SR (unseen)",
+            "mean SR (related)",
+            *names,
+            "SSIM",
+            "PSNR dB",
+            "glyph energy",
+        ]
         rows = [
             [
                 "ordinary",
                 percent(unseen_mean(ordinary)),
+                percent(related_mean(ordinary)),
                 *map(percent, ordinary.values()),
                 "1.00",
                 "inf",
@@ -304,6 +346,7 @@ class Benchmark:
                 [
                     label(settings),
                     percent(unseen_mean(sr)),
+                    percent(related_mean(sr)),
                     *map(percent, sr.values()),
                     f"{quality[0]:.3f}",
                     f"{quality[1]:.1f}",
@@ -325,8 +368,14 @@ class Benchmark:
     # -- input cleaning ------------------------------------------------------------------
     def cleaning(self) -> None:
         headers = ["attacker", "cleaning", "SR ordinary", "SR hardened"]
-        rows, hardened_values = [], []
-        base = {k: v for k, v in self.attackers.items() if k != "ddddocr"}
+        rows: list[list[str]] = []
+        hardened_values: list[float] = []
+        related_values: list[float] = []
+        base = {
+            k: v
+            for k, v in self.attackers.items()
+            if k != "ddddocr" and (k in COMPETENT_NAMES or k.startswith("default"))
+        }
         for name, attacker in base.items():
             for cleaning in list_cleanings():
                 cleaned = Cleaned(attacker, cleaning)
@@ -335,21 +384,27 @@ class Benchmark:
                     cleaned.read(self.recommended_images), self.test_texts, False
                 )
                 rows.append([name, cleaning, percent(ordinary), percent(hardened)])
-                if not name.startswith("default"):
+                if name in COMPETENT_NAMES:
                     hardened_values.append(hardened)
-        with_cleaning = [
+                else:
+                    related_values.append(hardened)
+        competent = [
             *hardened_values,
-            *(
-                v
-                for k, v in self.recommended_sr.items()
-                if not k.startswith(("default", "substitute"))
-            ),
+            *(v for k, v in self.recommended_sr.items() if k in COMPETENT_NAMES),
         ]
-        self.cleaned_mean = statistics.fmean(with_cleaning)
+        related = [
+            *related_values,
+            *(v for k, v in self.recommended_sr.items() if k.startswith("default")),
+        ]
+        self.cleaned_mean = statistics.fmean(competent) if competent else float("nan")
+        self.cleaned_related = statistics.fmean(related) if related else float("nan")
         self.section(
             f"Input cleaning on the recommended setting ({label(RECOMMENDED)})",
-            f"Mean SR over unseen attackers, with and without each cleaning: "
-            f"**{percent(self.cleaned_mean)}** (target: <= 10%).",
+            "Mean SR with and without each cleaning over the competent unseen attackers "
+            f"(those reading >= {percent(COMPETENT)} of ordinary captchas: "
+            f"{', '.join(sorted(COMPETENT_NAMES)) or 'none'}): "
+            f"**{percent(self.cleaned_mean)}** (target: <= 10%); over the related ones: "
+            f"{percent(self.cleaned_related)}.",
             markdown_table(headers, rows),
         )
 
@@ -370,6 +425,7 @@ class Benchmark:
                 [
                     name,
                     percent(unseen_mean(sr)),
+                    percent(related_mean(sr)),
                     ", ".join(f"{k} {percent(v)}" for k, v in sr.items()),
                 ]
             )
@@ -377,7 +433,9 @@ class Benchmark:
             "Substitute trained on target only vs target + mix (Fig. 6)",
             "Both substitutes start from the shipped default model (itself trained on `mix`), "
             "so this contrast is weaker than the paper's.",
-            markdown_table(["substitute data", "mean SR (unseen)", "per attacker"], rows),
+            markdown_table(
+                ["substitute data", "mean SR (unseen)", "mean SR (related)", "per attacker"], rows
+            ),
         )
 
     # -- upper-bound reader --------------------------------------------------------------
@@ -447,6 +505,8 @@ class Benchmark:
             and len(a) <= meta.max_length
             and all(c in meta.charset.symbols for c in meta.charset.normalize(a))
         ]
+        if not keep:  # no answer the substitute can learn from
+            return Path(substitute), float("nan"), float("nan")
         arrays = np.stack(
             [np.round(to_array(images[i], meta.preprocessing) * 255).astype(np.uint8) for i in keep]
         )
@@ -464,11 +524,17 @@ class Benchmark:
         save_checkpoint(folder, model, meta)
         return folder, report.final_accuracy, report.query_fit
 
+    @staticmethod
+    def recipe_of(attacker: str) -> str:
+        if attacker == RELATED_FT:
+            return "adv_substitute.yaml"
+        return f"adv_attacker_{attacker.split('@')[0]}.yaml"
+
     # -- Fig. 8 --------------------------------------------------------------------------
     def updates(self) -> None:
         b = self.budget
         substitute = self.substitute
-        attacker_run = self.attacker_runs[f"{UPDATE_ATTACKER}@target"]
+        attacker_run = self.attacker_runs[b.update_attacker]
         rows = []
         self.update_after: list[float] = []
         for round_ in range(1, b.rounds + 1):
@@ -482,7 +548,7 @@ class Benchmark:
             attacker_run = train_run(
                 self.work,
                 f"attacker_updated_{round_}",
-                f"adv_attacker_{UPDATE_ATTACKER}.yaml",
+                self.recipe_of(b.update_attacker),
                 b,
                 b.update_steps,
                 data=str(folder),
@@ -514,7 +580,7 @@ class Benchmark:
             )
         self.section(
             "Attacker updates and fine-tuning (section 6.1, Fig. 8)",
-            f"Attacker `{UPDATE_ATTACKER}@target`. Each round: it retrains on {b.n_train} "
+            f"Attacker `{b.update_attacker}`. Each round: it retrains on {b.n_train} "
             f"hardened captchas with true labels ({b.update_steps} steps), answers "
             f"{b.n_query} hardened queries, the substitute is fine-tuned on them "
             f"({b.finetune_steps} steps, lambda auto), and fresh captchas are re-hardened. "
@@ -535,7 +601,7 @@ class Benchmark:
     # -- Fig. 9, Fig. 10, Table 5 -------------------------------------------------------------
     def queries(self) -> None:
         b = self.budget
-        unseen = {k: v for k, v in self.attackers.items() if "@" in k}
+        unseen = {k: v for k, v in self.attackers.items() if k in COMPETENT_NAMES or "@" in k}
         q_images, q_texts = samples(QUERY_SEED, b.n_query)
         queries = harden(self.substitute, RECOMMENDED, q_images, q_texts, 500)
         share = max(1, b.n_query // len(unseen))
@@ -552,8 +618,8 @@ class Benchmark:
         rows.append(
             [
                 "mean",
-                percent(unseen_mean({k: before[k] for k in unseen})),
-                percent(unseen_mean(after)),
+                percent(statistics.fmean(before[k] for k in unseen)),
+                percent(statistics.fmean(after.values())),
             ]
         )
         self.section(
@@ -561,7 +627,7 @@ class Benchmark:
             f"{share} queries answered by each unseen attacker, pooled, one fine-tune.",
             markdown_table(["attacker", "SR before fine-tune", "SR after fine-tune"], rows),
         )
-        attacker = self.attackers[f"{UPDATE_ATTACKER}@target"]
+        attacker = self.attackers[b.update_attacker]
         answers = attacker.read(queries)
         human_rows, lambda_rows = [], []
         rng = random.Random(0)
@@ -579,10 +645,10 @@ class Benchmark:
             retest = harden(tuned, RECOMMENDED, self.test_images, self.test_texts, 503)
             sr = success_rate(attacker.read(retest), self.test_texts, False)
             lambda_rows.append(["auto" if lam is None else f"{lam:g}", percent(acc), percent(sr)])
-        base = percent(self.recommended_sr[f"{UPDATE_ATTACKER}@target"])
+        base = percent(self.recommended_sr[b.update_attacker])
         self.section(
             "Human answers in the queries (Fig. 10)",
-            f"A share of `{UPDATE_ATTACKER}@target`'s answers replaced by the true text before "
+            f"A share of `{b.update_attacker}`'s answers replaced by the true text before "
             f"fine-tuning (lambda auto). SR before any fine-tuning: {base}.",
             markdown_table(
                 ["human share", "substitute original accuracy", "attacker SR"], human_rows
@@ -591,7 +657,7 @@ class Benchmark:
         self.section(
             "Lambda sweep (Table 5)",
             "Original accuracy: the fine-tuned substitute on `merged4+mix`; SR: "
-            f"`{UPDATE_ATTACKER}@target` on re-hardened captchas.",
+            f"`{b.update_attacker}` on re-hardened captchas.",
             markdown_table(["lambda", "original accuracy", "attacker SR"], lambda_rows),
         )
 
@@ -645,8 +711,14 @@ class Benchmark:
                 [
                     [
                         "mean SR over unseen attackers incl. cleaning <= 10%",
-                        percent(self.cleaned_mean),
-                        str(self.cleaned_mean <= 0.10),
+                        percent(self.cleaned_mean)
+                        + f" (competent unseen: {', '.join(sorted(COMPETENT_NAMES)) or 'none'})",
+                        str(self.cleaned_mean <= 0.10) if COMPETENT_NAMES else "not measurable",
+                    ],
+                    [
+                        "the same over related attackers (not a target; for reference)",
+                        percent(self.cleaned_related),
+                        "-",
                     ],
                     [
                         "SR after each update + one fine-tune <= 15%",
@@ -695,7 +767,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--out", type=Path, default=None, help="markdown report")
     parser.add_argument("--gallery", type=Path, default=REPO_ROOT / "docs" / "hardening")
     args = parser.parse_args(argv)
-    torch.set_num_threads(2)
+    torch.set_num_threads(THREADS)
     budget = QUICK if args.quick else FULL
     suffix = "_quick" if args.quick else ""
     work = args.work or REPO_ROOT / "runs" / f"hardening_bench{suffix}"

@@ -12,6 +12,17 @@ from PIL import Image
 SAMPLES = 24
 
 
+@pytest.fixture(scope="package", autouse=True)
+def one_torch_thread():
+    """These models are tiny: one thread is faster than two fighting over shared cores."""
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
 @pytest.fixture(scope="session")
 def captchas() -> tuple[list[Image.Image], list[str]]:
     from captchalab.schemes import get_scheme
@@ -43,6 +54,8 @@ def memorised_checkpoint(
         Preprocessing(height=32, width=96),
         {},
     )
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
     torch.manual_seed(0)
     model = build_model(meta)
     objective = create_objective(meta.objective, meta.charset, meta.max_length)
@@ -59,6 +72,7 @@ def memorised_checkpoint(
         optimizer.step()
         if step % 25 == 24 and accuracy(model, objective, arrays, texts) >= 0.95:
             break
+    torch.set_num_threads(threads)
     assert accuracy(model, objective, arrays, texts) >= 0.9
     return save_checkpoint(tmp_path_factory.mktemp("memorised") / "ckpt", model, meta)
 

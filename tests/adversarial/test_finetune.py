@@ -54,7 +54,6 @@ def test_auto_lambda_keeps_the_original_accuracy_above_the_floor(
         assert len(report.lambdas) == 4
     else:  # without the original term the contradicting answers wreck the original task
         assert report.final_accuracy < 0.8
-        assert report.query_fit > 0.2
 
 
 def test_answers_folder_skips_unusable_rows(memorised_checkpoint: Path, tmp_path: Path) -> None:
