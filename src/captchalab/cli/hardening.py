@@ -14,9 +14,10 @@ from captchalab.cli.app import app, console, fail, progress_bar
 
 harden_app = typer.Typer(
     help="Harden captchas against deep-learning solvers (advCAPTCHA).\n\n"
-    "Without a sub-command: write N hardened captchas of a scheme. The perturbation is\n"
-    "optimised against a substitute checkpoint on the served 8-bit PNG, within an L-inf budget\n"
-    "(--linf, on [0, 1] pixels) and an L0 budget (--l0 changed pixels), inside a mask.",
+    "Without a sub-command: write N hardened captchas of a scheme. The perturbation is "
+    "optimised against a substitute checkpoint on the served 8-bit PNG, within an L-inf budget "
+    "(--linf, on [0, 1] pixels) and an L0 budget (--l0 changed pixels), inside a mask. "
+    "See docs/hardening.md for the whole loop.",
     no_args_is_help=False,
     invoke_without_command=True,
 )
