@@ -8,21 +8,16 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import typer
 from PIL import Image
 from typer.testing import CliRunner
 
 from captchalab.cli import app
-from captchalab.cli.challenges import export_answers
 from captchalab.schemes import get_scheme
 from captchalab.service.challenges.sources import encode_png, read_labelled_folder
 from captchalab.store import ChallengeStore, IssuedChallenge, connect, migrate
 from captchalab.store.records import Verdict
 
 runner = CliRunner()
-harden = typer.Typer()  # stands in for the `harden` sub-app the command is attached to
-harden.command("export-answers")(export_answers)
-harden.command("unused")(lambda: None)  # two commands, so the name is needed, as under `harden`
 
 
 @pytest.fixture
@@ -49,7 +44,7 @@ def test_export_answers_writes_a_folder_the_service_can_serve(
 ) -> None:
     out = tmp_path / "answers"
     result = runner.invoke(
-        harden, ["export-answers", "--database", store_url, "--since", "1h", "-o", str(out)]
+        app, ["harden", "export-answers", "--database", store_url, "--since", "1h", "-o", str(out)]
     )
     assert result.exit_code == 0, result.output
     assert "wrote 3 answers (1 with an anomalous length)" in result.output
@@ -61,12 +56,13 @@ def test_export_answers_writes_a_folder_the_service_can_serve(
         "Q2w3",
     ]
     again = runner.invoke(
-        harden, ["export-answers", "--database", store_url, "-o", str(out), "--flagged-only"]
+        app, ["harden", "export-answers", "--database", store_url, "-o", str(out), "--flagged-only"]
     )
     assert again.exit_code == 2 and "already holds a dataset" in again.output
     flagged = runner.invoke(
-        harden,
+        app,
         [
+            "harden",
             "export-answers",
             "--database",
             store_url,
@@ -95,7 +91,7 @@ def test_export_answers_refuses_bad_options(
     args = [arg.replace("{tmp}", str(tmp_path)) for arg in args]
     if "--database" not in args:
         args += ["--database", store_url]
-    result = runner.invoke(harden, ["export-answers", *args, "-o", str(tmp_path / "o")])
+    result = runner.invoke(app, ["harden", "export-answers", *args, "-o", str(tmp_path / "o")])
     assert result.exit_code == 2
     assert message in " ".join(result.output.split())
 

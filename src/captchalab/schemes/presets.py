@@ -39,3 +39,13 @@ def words() -> Scheme:
 def mix() -> Scheme:
     """General model: case-sensitive 0-9A-Za-z, lengths 3-8, many looks, 80x30 to 250x100."""
     return MixScheme("mix", Charset.from_spec("@alnum"), 3, 8, 250, 100)
+
+
+@register_scheme("merged4")
+def merged4() -> Scheme:
+    """advCAPTCHA's deployed look, scaled down: 4 merged digits, no background noise, 120x40."""
+    from captchalab.schemes.styled import StyledScheme
+    from captchalab.schemes.styled_config import Style
+
+    style = Style(font_size=(32, 40), rotation=15.0, warp=0.05, spacing=(-0.2, -0.05))
+    return StyledScheme("merged4", Charset.from_spec("@digits"), 4, 4, 120, 40, style=style)

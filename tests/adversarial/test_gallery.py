@@ -1,0 +1,49 @@
+"""The hardening gallery: written by the library, and the checked-in page in real Chromium."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+from captchalab.adversarial.gallery import GalleryRow, write_gallery
+
+DOCS_GALLERY = Path(__file__).resolve().parents[2] / "docs" / "hardening" / "gallery.html"
+
+
+def test_gallery_is_self_contained(tmp_path: Path, captchas) -> None:
+    images = captchas[0][:2]
+    rows = [GalleryRow("setting <a>", images, [im.rotate(180) for im in images])]
+    write_gallery(rows, tmp_path / "g.html", tmp_path / "g.png", "title")
+    page = (tmp_path / "g.html").read_text()
+    assert page.count("data:image/png;base64,") == 4 and "setting &lt;a&gt;" in page
+    assert Image.open(tmp_path / "g.png").size[0] > 2 * 120
+
+
+@pytest.mark.skipif(
+    shutil.which("chromium") is None and not os.environ.get("CI"),
+    reason="Debian chromium is not installed (apt-get install -y chromium)",
+)
+def test_checked_in_gallery_renders_in_chromium(tmp_path: Path) -> None:
+    from playwright.sync_api import sync_playwright
+
+    assert DOCS_GALLERY.exists(), "run benchmarks/hardening.py to write the gallery"
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=shutil.which("chromium"), args=["--no-sandbox", "--disable-gpu"]
+        )
+        try:
+            page = browser.new_page()
+            page.goto(DOCS_GALLERY.as_uri())
+            sizes = page.eval_on_selector_all(
+                "img", "els => els.map(e => [e.complete, e.naturalWidth, e.naturalHeight])"
+            )
+            page.screenshot(path=str(tmp_path / "gallery.png"), full_page=True)
+        finally:
+            browser.close()
+    assert len(sizes) >= 6
+    assert all(done and width == 240 and height == 80 for done, width, height in sizes)
+    assert (tmp_path / "gallery.png").stat().st_size > 1000
