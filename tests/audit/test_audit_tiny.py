@@ -93,3 +93,30 @@ def test_same_seed_same_numbers(tmp_path: Path) -> None:
 
     assert numbers(runs[0]) == numbers(runs[1])
     assert runs[0]["errors"] == runs[1]["errors"]
+
+
+def test_labelled_folder_audit(tmp_path: Path) -> None:
+    from captchalab.audit.targets import folder_target
+    from captchalab.schemes.generate import generate_dataset
+
+    folder = generate_dataset(str(EASY), 40, tmp_path / "real", seed=5, workers=1)
+    budget = Budget(
+        "mini",
+        sizes=(16, 100),
+        scratch_steps=(4, 4),
+        finetune_steps=(2, 2),
+        test_size=8,
+        sensitivity_size=16,
+        sensitivity_steps=2,
+        examples=2,
+        model_args={"crnn": {"channels": [8, 8, 16, 16], "hidden": 16}},
+    )
+    target = folder_target(folder, budget.test_size)
+    assert target.charset.symbols == "OX" and target.available(100) == 32
+    metrics = run_audit([target], AuditOptions(budget, ("crnn",), threads=1), tmp_path / "out")
+    result = metrics["targets"][0]
+    assert result["kind"] == "data" and result["sensitivity"] == []
+    assert [p["samples"] for p in result["curves"]["crnn from scratch"]] == [16, 32]  # capped
+    assert result["test_size"] == 8
+    assert len(result["image_factors"]) == 4
+    assert "cannot be re-rendered" in (tmp_path / "out" / "report.html").read_text()

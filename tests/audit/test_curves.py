@@ -30,3 +30,9 @@ def test_flat_or_falling_curve_is_not_estimable() -> None:
     assert cost_to_reach([100, 1000], [0.3, 0.3], 0.9).value is None
     assert cost_to_reach([100, 1000], [0.3, 0.1], 0.9).value is None
     assert fit_power_law([100], [0.5]) is None
+
+
+def test_far_extrapolation_is_only_a_bound() -> None:
+    cost = cost_to_reach([40, 160], [0.29, 0.34], 0.9)
+    assert cost.method == "beyond" and cost.value is None
+    assert cost.bound == 160 * 1000 and "beyond" in cost.text()

@@ -32,7 +32,9 @@ def advise(result: dict[str, Any]) -> list[dict[str, Any]]:
     rows: list[dict[str, Any]] = []
     rows.extend(_cost_rows(result))
     rows.extend(_factor_rows(result.get("sensitivity", [])))
-    rows.extend(_image_rows(result.get("image_factors", [])))
+    errors = result.get("errors", {})
+    misread = round((1 - errors.get("accuracy", 1.0)) * result.get("test_size", 0))
+    rows.extend(_image_rows(result.get("image_factors", []), misread))
     rows.sort(key=lambda r: -float(r["rank_effect"]))
     rows.append(dict(HARDENING_PLACEHOLDER))
     for rank, row in enumerate(rows, start=1):
@@ -62,15 +64,18 @@ def _cost_rows(result: dict[str, Any]) -> list[dict[str, Any]]:
         last = points[-1]
         cost = result["costs"][name]["samples"]
         fifty, ninety = cost[0], cost[1]
+        if fifty["value"] is None and ninety["value"] is None:
+            reach = "this budget shows no trend towards 50% or 90%"
+        else:
+            reach = f"50% needs {_cost_text(fifty)} and 90% {_cost_text(ninety)} labelled captchas"
         rows.append(
             {
                 "kind": "cost",
                 "rank_effect": last["accuracy"],
                 "text": (
                     f"{name}: {last['samples']} labelled captchas and "
-                    f"{last['cpu_minutes']:.1f} CPU-minutes already give "
-                    f"{_pct(last['accuracy'])}; 50% needs {_cost_text(fifty)} and 90% "
-                    f"{_cost_text(ninety)} labelled captchas."
+                    f"{last['cpu_minutes']:.1f} CPU-minutes give {_pct(last['accuracy'])}; "
+                    f"{reach}."
                 ),
                 "evidence": f"measured at {', '.join(str(p['samples']) for p in points)}",
             }
@@ -80,8 +85,10 @@ def _cost_rows(result: dict[str, Any]) -> list[dict[str, Any]]:
 
 def _cost_text(cost: dict[str, Any]) -> str:
     value = cost["value"]
+    if cost["method"] == "beyond":
+        return f"more than {cost['bound']:,.0f} (past 1000x this budget)"
     if value is None:
-        return "an amount the budget cannot estimate"
+        return "an amount this budget cannot estimate"
     tilde = "~" if cost["method"] == "extrapolated" else ""
     suffix = " (extrapolated by the power law)" if cost["method"] == "extrapolated" else ""
     if cost["method"] == "measured":
@@ -124,26 +131,30 @@ def _factor_rows(sensitivity: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return rows
 
 
-def _image_rows(relations: list[dict[str, Any]]) -> list[dict[str, Any]]:
+MIN_CORRELATION = 0.2  # weaker relations between an image factor and errors are not advice
+MIN_ERRORS = 10  # nor are relations resting on fewer misread images
+
+
+def _image_rows(relations: list[dict[str, Any]], errors: int) -> list[dict[str, Any]]:
     rows = []
     for relation in relations:
         r, bins = relation.get("correlation"), relation.get("bins", [])
-        if r is None or abs(r) < 0.1 or len(bins) < 2:
+        if r is None or abs(r) < MIN_CORRELATION or len(bins) < 2 or errors < MIN_ERRORS:
             continue
         low, high = bins[0], bins[-1]
-        harder = "higher" if high["error_rate"] > low["error_rate"] else "lower"
+        harder = "high" if high["error_rate"] > low["error_rate"] else "low"
         rows.append(
             {
                 "kind": f"measured: {relation['label']}",
                 "rank_effect": abs(high["error_rate"] - low["error_rate"]),
                 "text": (
-                    f"Images with {harder} {relation['label']} are misread more often: "
-                    f"lean the scheme that way."
+                    f"The attacker misreads images of {harder} {relation['label']} most: "
+                    f"pushing the scheme towards {harder} {relation['label']} should slow it."
                 ),
                 "evidence": (
                     f"error rate {_pct(low['error_rate'])} for {low['low']:.2g}-"
                     f"{low['high']:.2g} vs {_pct(high['error_rate'])} for "
-                    f"{high['low']:.2g}-{high['high']:.2g} (r = {r:+.2f})"
+                    f"{high['low']:.2g}-{high['high']:.2g} (r = {r:+.2f}, {errors} misread)"
                 ),
             }
         )

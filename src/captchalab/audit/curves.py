@@ -16,6 +16,9 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 TARGETS = (0.5, 0.9)
+# Extrapolating a power law more than this factor past the last measured point says little:
+# such costs are reported as "beyond" that bound instead of as a number.
+EXTRAPOLATION_LIMIT = 1000.0
 _EPS = 1e-3  # accuracies of exactly 0 or 1 carry no slope; clip them for the fit
 
 
@@ -42,12 +45,15 @@ class Cost:
 
     target: float
     value: float | None
-    method: str  # "measured" | "interpolated" | "extrapolated" | "unreachable"
+    method: str  # "measured" | "interpolated" | "extrapolated" | "beyond" | "unreachable"
+    bound: float | None = None  # for "beyond": the cost exceeds this
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
     def text(self, unit: str = "") -> str:
+        if self.method == "beyond" and self.bound is not None:
+            return f"> {_human(self.bound)}{unit} (beyond {EXTRAPOLATION_LIMIT:.0f}x the budget)"
         if self.value is None:
             return "not estimable (no upward trend)"
         number = _human(self.value) + unit
@@ -95,6 +101,9 @@ def cost_to_reach(xs: Sequence[float], accuracies: Sequence[float], target: floa
     value = law.cost(target) if law else None
     if value is None or value < pairs[-1][0]:
         return Cost(target, None, "unreachable")
+    bound = pairs[-1][0] * EXTRAPOLATION_LIMIT
+    if value > bound:
+        return Cost(target, None, "beyond", bound)
     return Cost(target, value, "extrapolated")
 
 

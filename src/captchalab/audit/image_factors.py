@@ -1,10 +1,11 @@
 """Factors measured on the captcha images themselves, for folders nothing can re-render.
 
 Per image: ``contrast`` (mean background minus mean ink intensity, 0-1), ``ink`` (the
-fraction of ink pixels), ``overlap`` (estimated glyph overlap: 1 minus the ratio of
-separate ink column-runs to symbols, so 0 when every glyph stands alone and near 1 when
-they merge into one blob) and ``length``. Ink is the darker side of an Otsu threshold of
-the grayscale image. :func:`relate` then sets each factor against the attacker's per-image
+fraction of ink pixels), ``overlap`` (estimated glyph overlap: 1 minus the ratio of separate
+ink column-runs to symbols, so 0 when every glyph stands alone and near 1 when they merge
+into one blob; a column is ink when at least 15% of it is inked, and runs narrower than 3
+columns are noise) and ``length``. Ink is the darker side of an Otsu threshold of the
+grayscale image. :func:`relate` then sets each factor against the attacker's per-image
 errors.
 """
 
@@ -53,8 +54,7 @@ def measure(image: Image.Image, label: str) -> dict[str, float]:
         if ink_values.size and paper_values.size
         else 0.0
     )
-    columns = ink.sum(axis=0) >= max(2, round(0.08 * gray.shape[0]))  # (W,) ink columns
-    runs = int(np.count_nonzero(columns[1:] & ~columns[:-1]) + int(columns[0]))
+    runs = _glyph_runs(ink)
     symbols = max(1, len(label))
     overlap = max(0.0, 1.0 - min(runs, symbols) / symbols)
     return {
@@ -63,6 +63,18 @@ def measure(image: Image.Image, label: str) -> dict[str, float]:
         "overlap": overlap,
         "length": float(len(label)),
     }
+
+
+def _glyph_runs(ink: np.ndarray) -> int:
+    """Separate runs of ink columns wide enough to be glyphs (noise dots and thin strokes
+    crossing a gap do not count as ink columns; runs narrower than 3 columns are noise)."""
+    height, width = ink.shape
+    columns = ink.sum(axis=0) >= max(2, round(0.15 * height))  # (W,)
+    padded = np.concatenate([[False], columns, [False]]).astype(np.int8)
+    edges = np.diff(padded)
+    starts, ends = np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)
+    minimum = max(3, round(0.02 * width))
+    return int(np.count_nonzero(ends - starts >= minimum))
 
 
 @dataclass(frozen=True)

@@ -343,7 +343,9 @@ def _saliency(
 ) -> list[dict[str, Any]]:
     out = []
     for model in models:
-        last = trained[f"{model} from scratch"][-1]
+        # the family's strongest attacker at its largest size (fine-tuned or from scratch)
+        family = [runs[-1] for runs in trained.values() if runs[-1].point.model == model]
+        last = max(family, key=lambda run: run.point.accuracy)
         chosen = _pick_examples(labels, last.predictions, count)
         images = test[chosen]
         captions = [
@@ -361,7 +363,10 @@ def _saliency(
             kind = "gradient saliency"
         key = f"saliency_{model}"
         figures[key] = plots.example_grid(
-            images, heat, captions, f"{model}: {kind} ({last.point.samples} captchas)"
+            images,
+            heat,
+            captions,
+            f"{model} ({last.point.mode}): {kind}, {last.point.samples} captchas",
         )
         out.append(
             {
@@ -369,6 +374,7 @@ def _saliency(
                 "kind": kind,
                 "figure": key,
                 "samples": last.point.samples,
+                "mode": last.point.mode,
                 "examples": len(chosen),
                 "correct": sum(labels[i] == last.predictions[i] for i in chosen),
             }

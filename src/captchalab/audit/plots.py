@@ -60,13 +60,13 @@ def learning_curve(
     for (name, value), colour in zip(baselines.items(), ("C4", "C5"), strict=False):
         axes.axhline(100 * value, color=colour, linestyle=":", label=name)
     if show_anchors and x_key == "samples":
-        for anchor in ANCHORS:
+        for index, anchor in enumerate(ANCHORS):
             axes.plot([anchor.samples], [anchor.accuracy * 100], "*", markersize=11, color="C3")
             axes.annotate(
                 f"{anchor.short} {anchor.accuracy:.2%}",
                 (anchor.samples, anchor.accuracy * 100),
                 textcoords="offset points",
-                xytext=(-10, -14),
+                xytext=(-10, -14 - 10 * index),
                 fontsize=7,
                 ha="right",
             )
