@@ -20,7 +20,7 @@ HARD = ROOT / "configs" / "schemes" / "noisy_lines.yaml"
 def tiny_report(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("audit") / "report"
     args = ["audit", "--scheme", str(EASY), "--compare", str(HARD), "-o", str(out)]
-    result = CliRunner().invoke(app, [*args, "--budget", "tiny", "--threads", "2"])
+    result = CliRunner().invoke(app, [*args, "--budget", "tiny", "--threads", "1"])
     assert result.exit_code == 0, result.output
     return out
 

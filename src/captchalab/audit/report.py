@@ -80,11 +80,11 @@ def anchor_rows(results: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
 def _cost(cost: dict[str, Any], unit: str = "") -> str:
     value, method = cost["value"], cost["method"]
     if method == "beyond" and cost.get("bound") is not None:
-        bound = f"{cost['bound']:,.1f}" if unit else f"{cost['bound']:,.0f}"
+        bound = f"{cost['bound']:,.2f}" if unit else f"{cost['bound']:,.0f}"
         return f"> {bound}{unit} (beyond 1000x the budget)"
     if value is None:
         return "not estimable"
-    number = f"{value:,.1f}" if unit else f"{value:,.0f}"
+    number = f"{value:,.2f}" if unit else f"{value:,.0f}"
     if method == "extrapolated":
         return f"~{number}{unit} (extrapolated)"
     if method == "measured":
