@@ -91,11 +91,12 @@ def audit(
             )
     except (KeyError, ValueError, FileNotFoundError) as error:
         raise fail(str(error)) from error
-    command = "captchalab audit " + shlex.join(sys.argv[1:]) if sys.argv[1:2] == ["audit"] else ""
-    if sys.argv[1:2] == ["audit"]:
-        command = "captchalab " + shlex.join(sys.argv[1:])
-    with progress_bar() as progress:
-        metrics = run_audit(targets, options, out, _RichReporter(progress), command)
+    command = "captchalab " + shlex.join(sys.argv[1:]) if sys.argv[1:2] == ["audit"] else ""
+    try:
+        with progress_bar() as progress:
+            metrics = run_audit(targets, options, out, _RichReporter(progress), command)
+    except (ValueError, FileNotFoundError) as error:
+        raise fail(str(error)) from error
     for row in metrics["headline"]:
         console.print(
             f"{row['target']} / {row['curve']}: {100 * row['accuracy']:.1f}% with "
