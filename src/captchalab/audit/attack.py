@@ -1,0 +1,170 @@
+"""The attacker: train a recogniser on ``N`` labelled captchas and score it on the test set.
+
+Training goes through :func:`captchalab.training.trainer.train` (a labelled-folder run, the
+library holding out 10% for its own validation), so the audit measures exactly what a user
+of ``captchalab train`` would get. CPU-minutes are the process CPU time of that call (all
+torch threads; data loading included), so they do not depend on how loaded the machine is.
+"""
+
+from __future__ import annotations
+
+import io
+import shutil
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from PIL import Image
+
+from captchalab.audit.budgets import Budget
+from captchalab.audit.targets import AuditTarget
+from captchalab.charset import Charset
+from captchalab.data.preprocess import Preprocessing
+
+# The shipped default model's input; from-scratch attackers use the same, so one test array
+# serves every attacker.
+PREPROCESSING = Preprocessing(height=32, width=128, channels=1, resize="pad", median_filter=0)
+
+
+@dataclass(frozen=True)
+class Point:
+    """One trained attacker: ``samples`` labelled captchas, ``steps`` optimiser steps."""
+
+    mode: str  # "scratch" | "finetune"
+    model: str
+    samples: int
+    steps: int
+    accuracy: float  # exact match on the audit's test set
+    character_error_rate: float
+    cpu_minutes: float
+    wall_s: float
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass
+class Trained:
+    """A point plus the model's test predictions (kept for the error analysis)."""
+
+    point: Point
+    checkpoint: Path
+    predictions: list[str]
+
+
+def train_attacker(
+    target: AuditTarget,
+    samples: int,
+    steps: int,
+    model: str,
+    budget: Budget,
+    work: Path,
+    test: np.ndarray,
+    test_texts: list[str],
+    seed: int,
+    init: str | None = None,
+    threads: int | None = None,
+    on_step: Callable[[], None] | None = None,
+) -> Trained:
+    """Train on the first ``samples`` captchas of ``target`` and score on ``test``."""
+    from captchalab.training.config import TrainConfig
+    from captchalab.training.trainer import train
+
+    mode = "finetune" if init else "scratch"
+    folder = target.training_folder(samples, work / "data")
+    run_dir = work / "runs" / f"{mode}-{model}-{samples}"
+    if run_dir.exists():
+        shutil.rmtree(run_dir)  # an audit always retrains: stale runs would skew the curve
+    config = TrainConfig(
+        model=model,
+        scheme=None,
+        data=str(folder),
+        init=init,
+        model_args=budget.args_for(model),
+        charset=None if init else target.charset.symbols,
+        case_sensitive=target.charset.case_sensitive,
+        max_length=None if init else target.max_length,
+        height=PREPROCESSING.height,
+        width=PREPROCESSING.width,
+        channels=PREPROCESSING.channels,
+        resize=PREPROCESSING.resize,
+        batch_size=budget.batch_size,
+        max_steps=steps,
+        lr=budget.finetune_lr if init else budget.lr,
+        seed=seed,
+        augment=True,
+        eval_every=steps,
+        checkpoint_every=steps,
+        threads=threads,
+    )
+    cpu, wall = time.process_time(), time.perf_counter()
+
+    def on_event(event: dict[str, Any]) -> None:
+        if on_step is not None and event.get("event") == "step":
+            on_step()
+
+    train(config, run_dir, on_event=on_event, device="cpu")
+    cpu_minutes = (time.process_time() - cpu) / 60.0
+    wall_s = time.perf_counter() - wall
+    predictions = predict_checkpoint(run_dir / "last", test)
+    accuracy, cer = score(test_texts, predictions, target.charset.case_sensitive)
+    point = Point(mode, model, samples, steps, accuracy, cer, cpu_minutes, wall_s)
+    return Trained(point, run_dir / "last", predictions)
+
+
+def predict_checkpoint(checkpoint: Path, images: np.ndarray) -> list[str]:
+    from captchalab.objectives import create_objective
+    from captchalab.training.checkpoint import load_checkpoint
+    from captchalab.training.predict import predict_arrays
+
+    network, meta = load_checkpoint(checkpoint)
+    objective = create_objective(meta.objective, meta.charset, meta.max_length)
+    return [p.text for p in predict_arrays(network, objective, images)]
+
+
+def score(labels: list[str], predictions: list[str], case_sensitive: bool) -> tuple[float, float]:
+    from captchalab.evaluation import evaluate_predictions
+
+    result = evaluate_predictions(labels, predictions, case_sensitive=case_sensitive)
+    return result.exact_accuracy, result.character_error_rate
+
+
+def zero_shot_default(charset: Charset, test: np.ndarray, test_texts: list[str]) -> dict[str, Any]:
+    """The shipped default model, untrained on this scheme, told the scheme's symbols."""
+    from captchalab.inference.solver import Solver
+
+    solver = Solver.load("default")
+    missing = sorted(set(charset.symbols) - set(solver.charset.symbols))
+    if missing and charset.case_sensitive:
+        return {"name": "default (zero-shot)", "available": False, "note": f"cannot read {missing}"}
+    restricted = solver.restricted("".join(s for s in charset.symbols if s in solver.symbols))
+    predictions = [p.text for p in restricted.solve_arrays(test)]
+    accuracy, cer = score(test_texts, predictions, charset.case_sensitive)
+    return {
+        "name": "default (zero-shot)",
+        "available": True,
+        "accuracy": accuracy,
+        "character_error_rate": cer,
+    }
+
+
+def zero_shot_ddddocr(
+    charset: Charset, images: list[Image.Image], test_texts: list[str]
+) -> dict[str, Any]:
+    """ddddocr, the common off-the-shelf captcha OCR, when it is installed (optional)."""
+    try:
+        import ddddocr
+    except ImportError:
+        return {"name": "ddddocr", "available": False, "note": "not installed"}
+    ocr = ddddocr.DdddOcr(show_ad=False)
+    ocr.set_ranges(charset.symbols)
+    predictions = []
+    for image in images:
+        buffer = io.BytesIO()
+        image.save(buffer, format="PNG")
+        predictions.append(str(ocr.classification(buffer.getvalue())))
+    accuracy, cer = score(test_texts, predictions, charset.case_sensitive)
+    return {"name": "ddddocr", "available": True, "accuracy": accuracy, "character_error_rate": cer}

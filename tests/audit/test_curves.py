@@ -1,0 +1,38 @@
+"""Power-law fits and the cost to reach a target accuracy."""
+
+from __future__ import annotations
+
+import pytest
+
+from captchalab.audit.curves import cost_to_reach, fit_power_law
+
+
+def test_fit_recovers_a_power_law() -> None:
+    xs = [50, 200, 1000, 5000]
+    accuracies = [1 - 3.0 * x**-0.4 for x in xs]
+    law = fit_power_law(xs, accuracies)
+    assert law is not None
+    assert law.a == pytest.approx(3.0, rel=1e-6) and law.b == pytest.approx(0.4, rel=1e-6)
+    assert law.cost(0.9) == pytest.approx((3.0 / 0.1) ** (1 / 0.4), rel=1e-6)
+
+
+def test_cost_is_measured_interpolated_or_extrapolated() -> None:
+    assert cost_to_reach([10, 100], [0.95, 0.99], 0.9).method == "measured"
+    between = cost_to_reach([10, 100], [0.4, 0.6], 0.5)
+    assert between.method == "interpolated" and between.value == pytest.approx(10**1.5)
+    beyond = cost_to_reach([100, 1000], [0.2, 0.6], 0.9)
+    assert beyond.method == "extrapolated" and beyond.value is not None
+    assert beyond.value > 1000
+    assert "extrapolated" in beyond.text()
+
+
+def test_flat_or_falling_curve_is_not_estimable() -> None:
+    assert cost_to_reach([100, 1000], [0.3, 0.3], 0.9).value is None
+    assert cost_to_reach([100, 1000], [0.3, 0.1], 0.9).value is None
+    assert fit_power_law([100], [0.5]) is None
+
+
+def test_far_extrapolation_is_only_a_bound() -> None:
+    cost = cost_to_reach([40, 160], [0.29, 0.34], 0.9)
+    assert cost.method == "beyond" and cost.value is None
+    assert cost.bound == 160 * 1000 and "beyond" in cost.text()
