@@ -127,13 +127,27 @@ export function modelLoadMs() {
   return loaded?.loadMs ?? null;
 }
 
-async function captureBitmap(windowId) {
-  let dataUrl;
-  try {
-    dataUrl = await chrome.tabs.captureVisibleTab(windowId, CAPTURE);
-  } catch (error) {
-    throw new Error(`The page could not be captured (${error.message}).`);
+// Chrome allows a couple of captures per second; a selection made right after another one
+// waits for the quota instead of failing.
+const CAPTURE_ATTEMPTS = 4;
+const CAPTURE_RETRY_MS = 600;
+
+async function captureVisible(windowId) {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await chrome.tabs.captureVisibleTab(windowId, CAPTURE);
+    } catch (error) {
+      const quota = /MAX_CAPTURE_VISIBLE_TAB_CALLS_PER_SECOND/.test(error.message);
+      if (!quota || attempt >= CAPTURE_ATTEMPTS) {
+        throw new Error(`The page could not be captured (${error.message}).`);
+      }
+      await new Promise((resolve) => setTimeout(resolve, CAPTURE_RETRY_MS));
+    }
   }
+}
+
+async function captureBitmap(windowId) {
+  const dataUrl = await captureVisible(windowId);
   const comma = dataUrl.indexOf(",");
   const type = dataUrl.slice(5, dataUrl.indexOf(";"));
   const binary = atob(dataUrl.slice(comma + 1));
