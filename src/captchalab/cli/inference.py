@@ -105,13 +105,20 @@ def serve(
         list[str] | None,
         typer.Option(
             help="NAME=PATH (or PATH, named after its file) of an ONNX model, or 'default'; "
-            "repeat for several (default: the shipped model)."
+            "repeat for several (default: CAPTCHALAB_MODELS, else the shipped model)."
         ),
     ] = None,
-    host: Annotated[str, typer.Option(help="Interface to bind; 0.0.0.0 exposes it.")] = "127.0.0.1",
-    port: Annotated[int, typer.Option(help="TCP port.")] = 8000,
+    host: Annotated[
+        str, typer.Option(envvar="CAPTCHALAB_HOST", help="Interface to bind; 0.0.0.0 exposes it.")
+    ] = "127.0.0.1",
+    port: Annotated[int, typer.Option(envvar="CAPTCHALAB_PORT", help="TCP port.")] = 8000,
     workers: Annotated[
-        int, typer.Option(min=1, help="Processes; one per core serves the most requests.")
+        int,
+        typer.Option(
+            min=1,
+            envvar="CAPTCHALAB_WORKERS",
+            help="Processes; one per core serves the most requests.",
+        ),
     ] = 1,
     batching: Annotated[bool, typer.Option(help="Micro-batch concurrent requests.")] = True,
 ) -> None:
@@ -120,14 +127,17 @@ def serve(
     More settings (API keys, rate limits, CORS, upload limits) come from CAPTCHALAB_*
     environment variables; see docs/api.md.
     """
-    from captchalab.service.server import run
+    from pydantic import ValidationError
+
+    from captchalab.service.server import build_settings, run
 
     try:
-        models = model_options(model or ["default"])
-    except ValueError as exc:
+        models = model_options(model) if model else None
+        settings = build_settings(models, workers, batching=batching)
+    except (ValueError, ValidationError) as exc:
         raise fail(str(exc)) from exc
-    console.print(f"serving {', '.join(models)} on http://{host}:{port}/")
-    run(models, host, port, workers, batching=batching)
+    console.print(f"serving {', '.join(settings.models)} on http://{host}:{port}/")
+    run(settings.models, host, port, workers, batching=batching)
 
 
 def model_options(items: list[str]) -> dict[str, str]:

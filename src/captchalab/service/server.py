@@ -15,15 +15,20 @@ from captchalab.service.metrics import MULTIPROCESS_ENV
 from captchalab.service.settings import ServiceSettings
 
 
-def build_settings(models: dict[str, str], workers: int = 1, **overrides: Any) -> ServiceSettings:
-    """Settings from ``CAPTCHALAB_*`` variables, then ``models`` and ``overrides`` on top.
+def build_settings(
+    models: dict[str, str] | None, workers: int = 1, **overrides: Any
+) -> ServiceSettings:
+    """Settings from ``CAPTCHALAB_*`` variables, then ``models`` (unless ``None``) and
+    ``overrides`` on top.
 
     With several workers, each gets an equal share of the cores unless ``threads`` is given.
     """
     if workers > 1 and overrides.get("threads") is None:
         overrides["threads"] = max(1, (os.cpu_count() or 1) // workers)
+    if models is not None:
+        overrides["models"] = models
     overrides = {key: value for key, value in overrides.items() if value is not None}
-    return ServiceSettings(models=models, **overrides)
+    return ServiceSettings(**overrides)
 
 
 def run(models: dict[str, str], host: str, port: int, workers: int, **overrides: Any) -> None:
