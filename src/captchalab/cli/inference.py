@@ -61,8 +61,7 @@ def solve(
       curl -s https://example.org/captcha | captchalab solve - --json
     """
     import json
-
-    import click
+    import sys
 
     from captchalab.charset import resolve_symbols
     from captchalab.inference import Solver, vote
@@ -77,7 +76,7 @@ def solve(
     names = expand_inputs(paths)
     if not names:
         raise fail(f"no images found in {', '.join(paths)}")
-    sources = [click.get_binary_stream("stdin").read() if n == STDIN else n for n in names]
+    sources = [sys.stdin.buffer.read() if n == STDIN else n for n in names]
     solved: list[tuple[str, Any]] = []
     for name, result in zip(names, solver.solve_each(sources), strict=True):
         if isinstance(result, Exception):
