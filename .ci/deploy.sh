@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Lint and validate everything under deploy/ offline (no daemon, no cluster, no downloads at run
 # time beyond the pinned PyPI tools below); with CAPTCHALAB_CONTAINER_SMOKE=1 also build and run
-# the service image for real (scripts/container_smoke.sh: about 10-11 minutes on a fresh 2-core
-# machine, most of it debootstrap, so it is off by default).
+# the service image for real (scripts/container_smoke.sh: 13 minutes measured on a fresh 2-core
+# machine, debootstrap and the vfs build most of it, so it is off by default).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PIP_DISABLE_PIP_VERSION_CHECK=1
