@@ -19,12 +19,12 @@ from captchalab.service import ServiceSettings, create_app
 from captchalab.service.metrics import ServiceMetrics
 
 DEPLOY = Path(__file__).resolve().parents[2] / "deploy"
-# Names the challenge service (hardening) adds; drop them from here once it exports them.
+# Names the challenge service and its store add; drop them from here once the code has them.
 PENDING_METRICS = {
     "captchalab_challenge_answers_total",
     "captchalab_challenge_length_anomalies_total",
 }
-PENDING_SETTINGS = {"CAPTCHALAB_DATABASE_URL"}
+PENDING_SETTINGS = {"CAPTCHALAB_DATABASE_URL", "CAPTCHALAB_FORWARDED_ALLOW_IPS"}
 _SUFFIXES = {"counter": ("_total", "_created"), "histogram": ("_bucket", "_sum", "_count")}
 
 
