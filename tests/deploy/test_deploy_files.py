@@ -24,7 +24,11 @@ PENDING_METRICS = {
     "captchalab_challenge_answers_total",
     "captchalab_challenge_length_anomalies_total",
 }
-PENDING_SETTINGS = {"CAPTCHALAB_DATABASE_URL", "CAPTCHALAB_FORWARDED_ALLOW_IPS"}
+PENDING_SETTINGS = {
+    "CAPTCHALAB_DATABASE_URL",
+    "CAPTCHALAB_FORWARDED_ALLOW_IPS",
+    "CAPTCHALAB_PROTECT_OPS",
+}
 _SUFFIXES = {"counter": ("_total", "_created"), "histogram": ("_bucket", "_sum", "_count")}
 
 
