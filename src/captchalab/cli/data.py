@@ -41,17 +41,28 @@ def generate(
     seed: Annotated[int, typer.Option(help="Seed: the same seed writes byte-identical files.")] = 0,
     workers: Annotated[int | None, typer.Option(help="Processes (default: all cores).")] = None,
     overwrite: Annotated[bool, typer.Option(help="Replace an existing labelled set.")] = False,
+    shard: Annotated[
+        str | None,
+        typer.Option(
+            help="I/N: write only slice I (0 to N-1) of the N-COUNT images, e.g. one per "
+            "Kubernetes Indexed Job pod into a shared folder; the last shard to finish writes "
+            "labels.csv, and the folder is then byte-identical to one unsharded run."
+        ),
+    ] = None,
 ) -> None:
     """Write N labelled captchas of a scheme as PNG files plus labels.csv."""
     from captchalab.schemes import get_scheme
-    from captchalab.schemes.generate import generate_dataset
+    from captchalab.schemes.generate import LABELS_FILE, generate_dataset
+    from captchalab.schemes.shards import Shard
 
     try:
         resolved = get_scheme(scheme)
+        part = Shard.parse(shard) if shard is not None else None
     except (KeyError, ValueError, FileNotFoundError) as exc:
         raise fail(str(exc).strip("'\"")) from exc
+    total = len(part.indices(count)) if part else count
     with progress_bar() as bar:
-        task = bar.add_task(f"generate {resolved.name}", total=count, info="")
+        task = bar.add_task(f"generate {resolved.name}", total=total, info="")
         try:
             generate_dataset(
                 scheme,
@@ -61,7 +72,12 @@ def generate(
                 workers=workers,
                 overwrite=overwrite,
                 progress=lambda done: bar.update(task, completed=done),
+                shard=part,
             )
-        except FileExistsError as exc:
+        except (FileExistsError, ValueError) as exc:
             raise fail(str(exc)) from exc
-    console.print(f"wrote {count} images and labels.csv to {out}")
+    if part is None:
+        console.print(f"wrote {count} images and labels.csv to {out}")
+    else:
+        done = "; all shards are in: labels.csv written" if (out / LABELS_FILE).exists() else ""
+        console.print(f"wrote shard {part} ({total} of {count} images) to {out}{done}")

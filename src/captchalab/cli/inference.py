@@ -110,8 +110,10 @@ def serve(
             show_default=False,
         ),
     ] = None,
-    host: Annotated[str, typer.Option(help="Interface to bind; 0.0.0.0 exposes it.")] = "127.0.0.1",
-    port: Annotated[int, typer.Option(help="TCP port.")] = 8000,
+    host: Annotated[
+        str, typer.Option(envvar="CAPTCHALAB_HOST", help="Interface to bind; 0.0.0.0 exposes it.")
+    ] = "127.0.0.1",
+    port: Annotated[int, typer.Option(envvar="CAPTCHALAB_PORT", help="TCP port.")] = 8000,
     workers: Annotated[
         int | None,
         typer.Option(

@@ -3,22 +3,24 @@
 Sample ``i`` is ``scheme.sample_at(seed, i)`` and PNGs are saved with fixed parameters, so a
 (scheme, seed, count) triple gives byte-identical folders whatever the number of workers.
 Workers are started with ``spawn`` (safe under threads, e.g. a progress bar) and receive the
-scheme by name, YAML path, or pickle.
+scheme by name, YAML path, or pickle. ``shard=Shard(I, N)`` writes one disjoint slice of the
+same folder (see ``captchalab.schemes.shards``), for many machines writing to shared storage.
 """
 
 from __future__ import annotations
 
-import csv
 import logging
 import multiprocessing
 import os
 import re
-from collections.abc import Callable, Iterator
+import shutil
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from captchalab.schemes.base import Scheme
 from captchalab.schemes.registry import get_scheme
+from captchalab.schemes.shards import SHARDS_DIR, Shard, record_shard, write_labels
 
 LABELS_FILE = "labels.csv"
 _SAMPLE_NAME = re.compile(r"\d{6,}\.png")
@@ -74,21 +76,22 @@ def _prepare(out_dir: Path, overwrite: bool) -> None:
             if _SAMPLE_NAME.fullmatch(path.name):
                 path.unlink()
         labels.unlink()
+        shutil.rmtree(out_dir / SHARDS_DIR, ignore_errors=True)
     out_dir.mkdir(parents=True, exist_ok=True)
 
 
 def _samples(
-    spec: SchemeSpec, count: int, out_dir: Path, seed: int, workers: int
+    spec: SchemeSpec, indices: Sequence[int], out_dir: Path, seed: int, workers: int
 ) -> Iterator[tuple[str, str]]:
-    """(file name, label) for indices 0..count-1, in order, written by ``workers`` processes."""
+    """(file name, label) for ``indices``, in order, written by ``workers`` processes."""
     if workers <= 1:
         _init_worker(spec, out_dir, seed)
-        yield from map(_write_sample, range(count))
+        yield from map(_write_sample, indices)
         return
-    chunksize = max(1, min(64, count // (4 * workers)))
+    chunksize = max(1, min(64, len(indices) // (4 * workers)))
     context = multiprocessing.get_context("spawn")
     with context.Pool(workers, _init_worker, (spec, out_dir, seed)) as pool:
-        yield from pool.imap(_write_sample, range(count), chunksize=chunksize)
+        yield from pool.imap(_write_sample, indices, chunksize=chunksize)
 
 
 def generate_dataset(
@@ -99,6 +102,7 @@ def generate_dataset(
     workers: int | None = None,
     progress: Callable[[int], None] | None = None,
     overwrite: bool = False,
+    shard: Shard | None = None,
 ) -> Path:
     """Render ``count`` samples of ``scheme`` into ``out_dir`` and return ``out_dir``.
 
@@ -107,25 +111,36 @@ def generate_dataset(
     ``overwrite``: replace a dataset already in ``out_dir`` (its ``labels.csv`` and numbered
     PNGs); otherwise such a folder raises ``FileExistsError``. ``labels.csv`` (header
     ``filename,label``) is written last, so an interrupted run leaves no label file.
+    ``shard``: render only that slice of the ``count`` samples; the shard that completes the
+    set writes ``labels.csv``. A shard can be re-run (same bytes), but not with ``overwrite``.
     """
     if count < 0:
         raise ValueError(f"count must be >= 0, got {count}")
+    if shard is not None and overwrite:
+        raise ValueError("overwrite would delete other shards' files: clear the folder first")
     resolved = _resolve(scheme)  # fail fast on a bad name or YAML file
     # Workers rebuild presets and YAML schemes themselves; other schemes travel by pickle.
     spec: SchemeSpec = str(scheme) if isinstance(scheme, str | Path) else resolved
     out_dir = Path(out_dir)
     _prepare(out_dir, overwrite)
-    workers = max(1, min(workers or os.cpu_count() or 1, count))
+    indices = shard.indices(count) if shard is not None else range(count)
+    workers = max(1, min(workers or os.cpu_count() or 1, len(indices)))
     rows = []
-    for done, row in enumerate(_samples(spec, count, out_dir, seed, workers), start=1):
+    for done, row in enumerate(_samples(spec, indices, out_dir, seed, workers), start=1):
         rows.append(row)
         if progress is not None:
             progress(done)
-    partial = out_dir / f"{LABELS_FILE}.partial"
-    with partial.open("w", newline="", encoding="utf-8") as handle:
-        writer = csv.writer(handle, lineterminator="\n")
-        writer.writerow(["filename", "label"])
-        writer.writerows(rows)
-    partial.replace(out_dir / LABELS_FILE)
-    logger.info("wrote %d samples of %s to %s", count, resolved.name, out_dir)
+    if shard is None:
+        write_labels(out_dir / LABELS_FILE, rows)
+        logger.info("wrote %d samples of %s to %s", count, resolved.name, out_dir)
+    else:
+        complete = record_shard(out_dir, LABELS_FILE, resolved.name, count, seed, shard, rows)
+        logger.info(
+            "wrote shard %s (%d samples) of %s to %s%s",
+            shard,
+            len(rows),
+            resolved.name,
+            out_dir,
+            "; all shards in, labels.csv written" if complete else "",
+        )
     return out_dir
