@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from captchalab.cli import data, inference, training  # noqa: F401  (register the commands)
+from captchalab.cli import adapt, data, inference, training  # noqa: F401  (register the commands)
 from captchalab.cli.app import app
 
 
