@@ -94,7 +94,7 @@ def adapt(
     run_dir = Path(run_dir)
     if (run_dir / "adapt.jsonl").exists():
         raise RunFolderExists(f"{run_dir} already holds an adapt run; use a new folder")
-    files = [Path(p).resolve() for p in expand_inputs([images])]
+    files = [Path(p).absolute() for p in expand_inputs([images])]  # links keep their names
     if not Path(images).is_dir() or not files:
         raise FileNotFoundError(f"no images in {images}")
     checkpoint = _checkpoint_folder(resolve_init(str(init)))
