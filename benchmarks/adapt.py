@@ -47,6 +47,7 @@ from captchalab.training.export import export_onnx
 from captchalab.training.pretrained import resolve_init
 from captchalab.training.trainer import train
 
+# minutes: adapt rows, since adapt started (cumulative); baselines, the whole fine-tune.
 HEADERS = ("target", "method", "round", "labels used", "queries", "test exact", "minutes")
 PACKAGES = ("captchalab", "torch", "onnxruntime")
 
@@ -143,9 +144,14 @@ def run_target(target: Target, args: argparse.Namespace, work: Path) -> list[tup
     run = work / f"{target.name}_adapt"
     shutil.rmtree(run, ignore_errors=True)
     started = time.perf_counter()
-    for record in adapt(args.init, images, oracle, run, config):
+    finished: dict[int, float] = {}  # round -> minutes since the start, when it ended
+
+    def on_event(event: dict) -> None:
+        finished[event["round"]] = (time.perf_counter() - started) / 60
+
+    for record in adapt(args.init, images, oracle, run, config, on_event):
         model = run / f"round_{record.round}" / "model.onnx"
-        minutes = (time.perf_counter() - started) / 60
+        minutes = finished[record.round]
         rows.append((target.name, "adapt (oracle)", str(record.round), str(record.labels),
                      str(record.queries), percent(score(model, target, args.threads)),
                      f"{minutes:.1f}"))  # fmt: skip
