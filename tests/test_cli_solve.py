@@ -149,3 +149,24 @@ def test_solve_symbols_option(tmp_path: Path, onnx_model_path: Path) -> None:
     )
     assert bad.exit_code != 0
     assert "x" in bad.output
+
+
+def test_case_insensitive_answers_match_the_library(tmp_path: Path) -> None:
+    from captchalab.inference import Solver
+    from captchalab.schemes import get_scheme
+
+    scheme = get_scheme("hku")  # both cases of most letters: folding can change answers
+    files = []
+    for index in range(6):
+        image, _ = scheme.sample_at(7, index)
+        files.append(tmp_path / f"h{index}.png")
+        image.save(files[-1])
+    args = ["solve", *map(str, files), "--json", "--case", "insensitive"]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    texts = [json.loads(line)["text"] for line in _lines(result.stdout)]
+    expected = Solver.load("default").case_insensitive().solve([str(f) for f in files])
+    assert texts == [p.text for p in expected]
+    assert all(text == text.lower() for text in texts)
+    bad = runner.invoke(app, ["solve", str(files[0]), "--case", "lower"])
+    assert bad.exit_code == 2 and "lower" in bad.output

@@ -387,7 +387,7 @@ def test_the_challenge_routes_are_documented(make_app: AppFactory) -> None:
 def test_the_example_challenge_files_are_valid(name: str) -> None:
     repo = Path(__file__).resolve().parents[2]
     config = load_challenge_config(repo / "configs" / "challenges" / f"{name}.yaml")
-    assert config.scheme == "hku"
+    assert config.scheme == ("merged4" if name == "hardened" else "hku")
     assert (config.hardening is not None) == (name == "hardened")
     assert (config.source == "folder") == (name == "folder")
 

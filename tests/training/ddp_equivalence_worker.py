@@ -56,15 +56,15 @@ def main(out: Path) -> None:
         augment=False,
         model_args={"channels": [8, 8, 16, 16], "hidden": 16, "dropout": 0.0},
     )
-    data = prepare_data(config, out.parent / f"cache{info.rank}", rank=info.rank, world_size=2)
+    data = prepare_data(config, out.parent / f"cache{info.rank}")
     meta = CheckpointMeta(
-        "crnn",
-        dict(config.model_args),
-        "ctc",
-        data.charset,
-        data.max_length,
-        data.preprocessing,
-        config.to_dict(),
+        model_name="crnn",
+        model_args=dict(config.model_args),
+        objective="ctc",
+        charset=data.charset,
+        max_length=data.max_length,
+        preprocessing=data.preprocessing,
+        config=config.to_dict(),
     )
     objective = create_objective(meta.objective, data.charset, data.max_length)
     torch.manual_seed(info.rank)  # different on purpose: DDP must broadcast rank 0's weights

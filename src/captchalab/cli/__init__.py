@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 
 import captchalab.cli.hardening  # noqa: F401  (the harden sub-app)
-from captchalab.cli import audit, data, inference, training  # noqa: F401  (register the commands)
+from captchalab.cli import adapt, audit, data, inference, training  # noqa: F401  (register the commands)
 from captchalab.cli.app import app
 
 

@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+from enum import Enum
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
 from captchalab.cli.app import app, console, fail
+
+
+class CaseOption(str, Enum):
+    sensitive = "sensitive"
+    insensitive = "insensitive"
 
 
 @app.command()
@@ -52,12 +58,20 @@ def solve(
         str | None,
         typer.Option(help="Answer only with these symbols, e.g. @digits or 2345678bcdefgmnpwxy."),
     ] = None,
+    case: Annotated[
+        CaseOption,
+        typer.Option(
+            help="'insensitive' for sites that ignore case: both cases of a letter count "
+            "together and answers are lower case; 'sensitive' reads case as the model does.",
+        ),
+    ] = CaseOption.sensitive,
 ) -> None:
     """Solve captchas: prints file<TAB>text<TAB>confidence (exit 1 if any input failed).
 
     Examples:\n
       captchalab solve captcha.png\n
       captchalab solve captchas/ --symbols @digits --json\n
+      captchalab solve captchas/ --case insensitive\n
       curl -s https://example.org/captcha | captchalab solve - --json
     """
     import json
@@ -72,6 +86,8 @@ def solve(
         solver = Solver.load(model)
         if symbols:
             solver = solver.restricted(resolve_symbols(symbols))
+        if case is CaseOption.insensitive:
+            solver = solver.case_insensitive()
     except (FileNotFoundError, ValueError) as exc:
         raise fail(str(exc)) from exc
     names = expand_inputs(paths)

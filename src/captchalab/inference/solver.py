@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import overload
 
@@ -18,6 +19,7 @@ import onnxruntime as ort
 
 from captchalab.charset import Charset
 from captchalab.data.preprocess import ImageInput, Preprocessing, preprocess
+from captchalab.inference.case import CasePolicy, fold_allowed, fold_logits, fold_targets
 from captchalab.inference.metadata import METADATA_KEY, ModelMetadata
 from captchalab.objectives.decoding import Prediction, decode
 
@@ -54,12 +56,15 @@ class Solver:
         metadata: ModelMetadata,
         name: str,
         allowed: np.ndarray | None = None,
+        case: CasePolicy = "sensitive",
     ) -> None:
         self._session = session
         self._metadata = metadata
         self._name = name
         self._input_name = session.get_inputs()[0].name
         self._allowed = allowed  # (num_classes,) bool: classes the answer may use, or None
+        self._case: CasePolicy = case
+        self._fold = fold_targets(metadata.charset) if case == "insensitive" else None
 
     @classmethod
     def load(cls, path: str | Path = "default", threads: int | None = None) -> Solver:
@@ -120,14 +125,43 @@ class Solver:
         allowed = np.zeros(self.charset.num_classes, dtype=bool)
         allowed[0] = True  # the blank / end / empty-slot class: every decoder needs it
         allowed[ids] = True
-        return Solver(self._session, self._metadata, self._name, allowed)
+        return Solver(self._session, self._metadata, self._name, allowed, self._case)
+
+    def case_insensitive(self) -> Solver:
+        """A Solver on the same model for sites that ignore case: before decoding, each
+        letter gets the summed probability of both its cases, and answers are lower case.
+        It shares this one's session (and its ``restricted`` symbols, either case of a symbol
+        counting for both); this one is unchanged.
+
+        Exact for CTC and fixed-length models. For attention models it is approximate: the
+        ONNX graph feeds its own case-sensitive choice back into the next step.
+        """
+        return Solver(self._session, self._metadata, self._name, self._allowed, "insensitive")
+
+    def case_sensitive(self) -> Solver:
+        """A Solver on the same model that reads case as the model does (the default)."""
+        return Solver(self._session, self._metadata, self._name, self._allowed, "sensitive")
+
+    def with_case(self, case: CasePolicy) -> Solver:
+        """``case_insensitive()`` or ``case_sensitive()`` by name."""
+        return self.case_insensitive() if case == "insensitive" else self.case_sensitive()
+
+    @property
+    def case(self) -> CasePolicy:
+        """``"sensitive"`` or ``"insensitive"`` (see ``case_insensitive``)."""
+        return self._case
 
     @property
     def symbols(self) -> str:
         """The symbols answers may contain."""
-        if self._allowed is None:
+        allowed = self._allowed
+        if self._fold is not None:
+            mask = np.ones(self.charset.num_classes, dtype=bool) if allowed is None else allowed
+            allowed = fold_allowed(mask, self._fold)
+        if allowed is None:
             return self.charset.symbols
-        return "".join(s for i, s in enumerate(self.charset.symbols, 1) if self._allowed[i])
+        symbols = "".join(s for i, s in enumerate(self.charset.symbols, 1) if allowed[i])
+        return symbols.lower() if self._fold is not None else symbols
 
     @overload
     def solve(self, images: list[ImageInput] | tuple[ImageInput, ...]) -> list[Prediction]: ...
@@ -167,9 +201,17 @@ class Solver:
     def solve_arrays(self, batch: np.ndarray) -> list[Prediction]:
         """Already preprocessed ``(B, C, H, W)`` images (float in [0, 1], or uint8)."""
         logits = self.logits(batch) / self._metadata.temperature
-        if self._allowed is not None:  # a class that may not appear gets no probability
-            logits = np.where(self._allowed, logits, np.float32(-1e9))  # (B, S, C)
-        return decode(logits, self.charset, self._metadata.objective)
+        allowed = self._allowed
+        if self._fold is not None:  # both cases of a letter count for its lower case
+            logits = fold_logits(logits, self._fold)
+            if allowed is not None:
+                allowed = fold_allowed(allowed, self._fold)
+        if allowed is not None:  # a class that may not appear gets no probability
+            logits = np.where(allowed, logits, np.float32(-1e9))  # (B, S, C)
+        decoded = decode(logits, self.charset, self._metadata.objective)
+        if self._fold is not None:  # e.g. an upper-case-only charset: answers are lower case
+            return [replace(d, text=d.text.lower()) for d in decoded]
+        return decoded
 
     def logits(self, batch: np.ndarray) -> np.ndarray:
         """Raw (uncalibrated) ``(B, S, C)`` logits for ``(B, C, H, W)`` images."""
@@ -192,4 +234,7 @@ class Solver:
 
     def __repr__(self) -> str:
         m = self._metadata
-        return f"Solver(name={self._name!r}, model={m.model_name!r}, objective={m.objective!r})"
+        case = "" if self._case == "sensitive" else ", case='insensitive'"
+        return (
+            f"Solver(name={self._name!r}, model={m.model_name!r}, objective={m.objective!r}{case})"
+        )

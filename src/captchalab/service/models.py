@@ -12,7 +12,7 @@ import numpy as np
 
 from captchalab.data.preprocess import Preprocessing
 from captchalab.service.batching import DirectRunner, MicroBatcher, Runner
-from captchalab.service.errors import NotReady, UnknownModel
+from captchalab.service.errors import InvalidRequest, NotReady, UnknownModel
 from captchalab.service.metrics import ServiceMetrics
 from captchalab.service.settings import ServiceSettings
 
@@ -42,6 +42,17 @@ class LoadedModel:
     name: str
     solver: SolverLike
     runner: Runner
+    # The same model read case-insensitively (``Solver.case_insensitive``), batched on its
+    # own; None for a solver that cannot fold case.
+    insensitive_runner: Runner | None = None
+
+    def runner_for(self, case: str | None) -> Runner:
+        """The runner for a request's ``case`` field (None: case-sensitive)."""
+        if case != "insensitive":
+            return self.runner
+        if self.insensitive_runner is None:
+            raise InvalidRequest(f"model {self.name!r} cannot read case-insensitively")
+        return self.insensitive_runner
 
     def describe(self, default: bool) -> dict[str, Any]:
         spec = self.solver.preprocessing
@@ -76,7 +87,12 @@ class ModelRegistry:
             solver = await asyncio.to_thread(self.loader, path, self.settings.threads)
             runner = self._runner(name, solver)
             await runner.start()
-            self.models[name] = LoadedModel(name, solver, runner)
+            insensitive: Runner | None = None
+            fold = getattr(solver, "case_insensitive", None)  # shares the solver's session
+            if callable(fold):
+                insensitive = self._runner(name, fold())
+                await insensitive.start()
+            self.models[name] = LoadedModel(name, solver, runner, insensitive)
             logger.info("serving model %r (batching=%s)", name, self.settings.batching)
         self.ready = True
 
@@ -84,6 +100,8 @@ class ModelRegistry:
         self.ready = False
         for model in self.models.values():
             await model.runner.stop()
+            if model.insensitive_runner is not None:
+                await model.insensitive_runner.stop()
 
     def get(self, name: str | None) -> LoadedModel:
         if not self.ready:

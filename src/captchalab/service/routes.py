@@ -22,7 +22,7 @@ from captchalab.service.metrics import CONTENT_TYPE, ServiceMetrics
 from captchalab.service.models import LoadedModel, ModelRegistry
 from captchalab.service.security import API_KEY_HEADER, AccessGuard, Client
 from captchalab.service.settings import ServiceSettings
-from captchalab.service.uploads import Upload, prepare_upload, read_uploads
+from captchalab.service.uploads import Upload, check_case_field, prepare_upload, read_uploads
 
 if TYPE_CHECKING:
     from captchalab.service.challenges import ChallengeService
@@ -88,6 +88,12 @@ def query_model(request: Request) -> str | None:
     return request.query_params.get("model")
 
 
+def query_case(request: Request) -> str | None:
+    """The ``case`` query parameter (``schemas.MODEL_QUERY`` documents it); a body field takes
+    precedence."""
+    return check_case_field(request.query_params.get("case"))
+
+
 api = APIRouter(prefix="/v1", route_class=GuardedRoute, tags=["solve"])
 ops = APIRouter()  # health and the web pages: no key, no rate limit (see enforce_ops_access)
 
@@ -102,12 +108,13 @@ ops = APIRouter()  # health and the web pages: no key, no rate limit (see enforc
 async def solve(request: Request) -> Response:
     start = time.perf_counter()
     state = get_state(request)
-    uploads, body_model = await read_uploads(request, state.limits, batch=False)
+    uploads, body_model, body_case = await read_uploads(request, state.limits, batch=False)
     loaded = state.registry.get(body_model or query_model(request))
-    outcome = (await _solve_uploads(loaded, uploads, state.limits))[0]
+    case = body_case or query_case(request)
+    outcome = (await _solve_uploads(loaded, uploads, state.limits, case))[0]
     if isinstance(outcome, ServiceError):
         raise outcome
-    return _json(_result(outcome, loaded.name, start))
+    return _json(_result(outcome, loaded.name, start, case))
 
 
 @api.post(
@@ -121,16 +128,17 @@ async def solve_batch(request: Request) -> Response:
     start = time.perf_counter()
     state = get_state(request)
     max_images = state.settings.max_batch_images
-    uploads, body_model = await read_uploads(request, state.limits, True, max_images)
+    uploads, body_model, body_case = await read_uploads(request, state.limits, True, max_images)
     state.guard.charge(request.scope[_CLIENT], len(uploads) - 1)  # one token per image
     loaded = state.registry.get(body_model or query_model(request))
+    case = body_case or query_case(request)
     results: list[dict[str, Any]] = []
-    for outcome in await _solve_uploads(loaded, uploads, state.limits):
+    for outcome in await _solve_uploads(loaded, uploads, state.limits, case):
         if isinstance(outcome, ServiceError):
             state.metrics.count_error(outcome.kind)
             results.append(outcome.to_dict())
         else:
-            results.append(_result(outcome, loaded.name, start))
+            results.append(_result(outcome, loaded.name, start, case))
     return _json({"results": results, "model": loaded.name, "elapsed_ms": _elapsed_ms(start)})
 
 
@@ -184,7 +192,7 @@ ROUTERS = (api, ops)
 
 
 async def _solve_uploads(
-    loaded: LoadedModel, uploads: list[Upload], limits: UploadLimits
+    loaded: LoadedModel, uploads: list[Upload], limits: UploadLimits, case: str | None = None
 ) -> list[Any]:
     """Each upload's prediction, or the ``ServiceError`` that stopped it, in order.
 
@@ -195,7 +203,7 @@ async def _solve_uploads(
     if not images:  # nothing to solve: these errors are the answer, whatever the runner's state
         return list(uploads)
     prepare = partial(prepare_upload, spec=loaded.solver.preprocessing, limits=limits)
-    answers = iter(await loaded.runner.submit(images, prepare))
+    answers = iter(await loaded.runner_for(case).submit(images, prepare))
     return [upload if isinstance(upload, ServiceError) else next(answers) for upload in uploads]
 
 
@@ -206,8 +214,9 @@ def _json(body: dict[str, Any]) -> Response:
     return Response(json.dumps(body, separators=(",", ":")), media_type="application/json")
 
 
-def _result(prediction: Any, model: str, start: float) -> dict[str, Any]:
-    return {**prediction.to_dict(), "model": model, "elapsed_ms": _elapsed_ms(start)}
+def _result(prediction: Any, model: str, start: float, case: str | None) -> dict[str, Any]:
+    body = {**prediction.to_dict(), "model": model, "case": case or "sensitive"}
+    return {**body, "elapsed_ms": _elapsed_ms(start)}
 
 
 def _elapsed_ms(start: float) -> float:

@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import BaseModel, ConfigDict, Field
+
+_CASE_HELP = (
+    "'insensitive' for sites that ignore case: both cases of a letter count together and the "
+    "answer is lower case; 'sensitive' (the default) reads case as the model does"
+)
 
 
 class SolveRequest(BaseModel):
@@ -10,6 +17,7 @@ class SolveRequest(BaseModel):
 
     image: str = Field(description="base64 image bytes, or a data: URL")
     model: str | None = Field(default=None, description="model name (default: the first)")
+    case: Literal["sensitive", "insensitive"] | None = Field(default=None, description=_CASE_HELP)
 
 
 class BatchRequest(BaseModel):
@@ -17,6 +25,7 @@ class BatchRequest(BaseModel):
 
     images: list[str] = Field(description="base64 images, or data: URLs")
     model: str | None = None
+    case: Literal["sensitive", "insensitive"] | None = Field(default=None, description=_CASE_HELP)
 
 
 class SolveResult(BaseModel):
@@ -24,6 +33,9 @@ class SolveResult(BaseModel):
     confidence: float = Field(description="probability of the whole answer")
     char_probs: list[float] = Field(description="probability of each character")
     model: str
+    case: Literal["sensitive", "insensitive"] = Field(
+        default="sensitive", description="the case policy the answer was read with"
+    )
     elapsed_ms: float
 
 
@@ -77,6 +89,8 @@ def _request_body(item_schema: dict[str, object], json_model: type[BaseModel]) -
     }
 
 
+_CASE_FIELD = {"type": "string", "enum": ["sensitive", "insensitive"], "description": _CASE_HELP}
+
 SOLVE_BODY = _request_body(
     {
         "type": "object",
@@ -84,6 +98,7 @@ SOLVE_BODY = _request_body(
         "properties": {
             "image": {"type": "string", "format": "binary"},
             "model": {"type": "string"},
+            "case": _CASE_FIELD,
         },
     },
     SolveRequest,
@@ -96,6 +111,7 @@ BATCH_BODY = _request_body(
         "properties": {
             "images": {"type": "array", "items": {"type": "string", "format": "binary"}},
             "model": {"type": "string"},
+            "case": _CASE_FIELD,
         },
     },
     BatchRequest,
@@ -116,7 +132,21 @@ MODEL_QUERY = {
                 "title": "Model",
             },
             "description": _MODEL_QUERY_HELP,
-        }
+        },
+        {
+            "name": "case",
+            "in": "query",
+            "required": False,
+            "schema": {
+                "anyOf": [
+                    {"type": "string", "enum": ["sensitive", "insensitive"]},
+                    {"type": "null"},
+                ],
+                "description": _CASE_HELP + "; a body field takes precedence",
+                "title": "Case",
+            },
+            "description": _CASE_HELP + "; a body field takes precedence",
+        },
     ]
 }
 

@@ -24,6 +24,7 @@ from captchalab.service.images import UploadLimits, decode_base64, prepare_image
 from captchalab.service.multipart import FilePart, MultipartError, parse_form
 
 Upload = bytes | ServiceError  # one image's bytes, or why it could not be read
+CASES = ("sensitive", "insensitive")  # the ``case`` field (``inference.case`` policies)
 
 # Besides the images: a few text fields (``model``), none longer than a model name needs.
 _FORM_LIMITS = {"max_fields": 8, "max_part_size": 4096}
@@ -31,20 +32,28 @@ _FORM_LIMITS = {"max_fields": 8, "max_part_size": 4096}
 
 async def read_uploads(
     request: Request, limits: UploadLimits, batch: bool, max_images: int = 1
-) -> tuple[list[Upload], str | None]:
-    """The body's images and its ``model`` field (``image``, or ``images`` for a batch)."""
+) -> tuple[list[Upload], str | None, str | None]:
+    """The body's images and its ``model`` and ``case`` fields (``image``, or ``images`` for
+    a batch); a ``case`` other than ``sensitive`` / ``insensitive`` is an InvalidRequest."""
     content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if content_type == "multipart/form-data":
-        uploads, model = await _read_multipart(request, limits, max_images, batch)
+        uploads, model, case = await _read_multipart(request, limits, max_images, batch)
     elif content_type == "application/json":
-        uploads, model = await _read_json(request, batch)
+        uploads, model, case = await _read_json(request, batch)
     else:
         raise UnsupportedMediaType("send multipart/form-data or application/json")
     if not uploads:
         raise InvalidRequest(f"no {'images' if batch else 'image'} in the request")
     if len(uploads) > max_images:
         raise InvalidRequest(f"at most {max_images} images per request")
-    return uploads, model
+    return uploads, model, check_case_field(case)
+
+
+def check_case_field(case: str | None) -> str | None:
+    """``case`` as given (None: not given), or an InvalidRequest naming the accepted values."""
+    if case is not None and case not in CASES:
+        raise InvalidRequest(f"case must be one of {', '.join(CASES)}, got {case[:40]!r}")
+    return case
 
 
 def prepare_upload(
@@ -61,7 +70,7 @@ def prepare_upload(
 
 async def _read_multipart(
     request: Request, limits: UploadLimits, max_images: int, batch: bool
-) -> tuple[list[Upload], str | None]:
+) -> tuple[list[Upload], str | None, str | None]:
     field = "images" if batch else "image"
     content_type = request.headers.get("content-type")
     try:  # one file over the limit, so that the count check below reports it as such
@@ -70,12 +79,16 @@ async def _read_multipart(
         )
     except MultipartError as exc:
         raise MalformedBody(str(exc)) from None
-    model = None
+    model = case = None
     for name, value in items:
         if name == "model":
             model = value  # like Starlette's FormData.get: the last one counts
+        elif name == "case":
+            case = value
     if model is not None and not isinstance(model, str):
         raise InvalidRequest("model must be a text field")
+    if case is not None and not isinstance(case, str):
+        raise InvalidRequest("case must be a text field")
     uploads: list[Upload] = [
         value.data[: limits.max_bytes + 1]
         if isinstance(value, FilePart)
@@ -83,10 +96,10 @@ async def _read_multipart(
         for name, value in items
         if name == field
     ]
-    return uploads, model
+    return uploads, model, case
 
 
-async def _read_json(request: Request, batch: bool) -> tuple[list[Upload], str | None]:
+async def _read_json(request: Request, batch: bool) -> tuple[list[Upload], str | None, str | None]:
     try:
         data = json.loads(await request.body())
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
@@ -94,9 +107,9 @@ async def _read_json(request: Request, batch: bool) -> tuple[list[Upload], str |
     try:
         if batch:
             many = schemas.BatchRequest.model_validate(data)
-            return [_decode(text) for text in many.images], many.model
+            return [_decode(text) for text in many.images], many.model, many.case
         one = schemas.SolveRequest.model_validate(data)
-        return [_decode(one.image)], one.model
+        return [_decode(one.image)], one.model, one.case
     except ValidationError as exc:
         raise InvalidRequest(_summarise(exc)) from None
 
