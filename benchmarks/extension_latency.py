@@ -31,17 +31,10 @@ from typing import Any
 from bench_common import REPO_ROOT, display_path, machine_lines, markdown_table
 from PIL import Image
 
+from captchalab.browser import CHROMIUM_ARGS
 from captchalab.schemes import get_scheme
 from captchalab.training.config import TEST_SEED
 
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 CAPTURE_GAP_S = 0.6  # Chrome allows two captureVisibleTab calls a second
 MARGIN = 6
 

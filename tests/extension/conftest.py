@@ -30,6 +30,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from captchalab.browser import CHROMIUM_ARGS
 from captchalab.inference import Prediction, Solver
 from captchalab.schemes import get_scheme
 from captchalab.training.config import TEST_SEED
@@ -38,14 +39,6 @@ REPO = Path(__file__).resolve().parents[2]
 EXTENSION = REPO / "extension"
 CHROMIUM = shutil.which("chromium")
 NODE = shutil.which("node")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 VIEWPORT = {"width": 900, "height": 560}
 MARGIN = 6  # CSS pixels of page background the drag takes around the captcha
 

@@ -5,18 +5,10 @@ Chromium is the system's (``shutil.which("chromium")``); nothing is downloaded.
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 from typing import Any
 
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
+from captchalab.browser import CHROMIUM_ARGS, chromium_path
 
 # Every section id the template renders, and for each plot whether the PNG decoded.
 INSPECT_JS = """
@@ -35,12 +27,10 @@ def inspect_report(report: Path, screenshot: Path | None = None) -> dict[str, An
     """Load ``report`` and return its sections and plots; optionally save a full-page PNG."""
     from playwright.sync_api import sync_playwright
 
-    chromium = shutil.which("chromium")
-    if chromium is None:
-        raise FileNotFoundError("Debian chromium is not installed (apt-get install -y chromium)")
+    chromium = chromium_path()
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(
-            executable_path=chromium, args=CHROMIUM_ARGS, headless=True
+            executable_path=chromium, args=list(CHROMIUM_ARGS), headless=True
         )
         try:
             page = browser.new_page(viewport={"width": 1200, "height": 900})
