@@ -13,7 +13,6 @@ confusions. Torch is not imported.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import time
 from collections.abc import Sequence
@@ -94,7 +93,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         summary.write_text(
             summary.read_text() + f"\n## How measured\n\n{machine}\n- command: `{command}`\n"
         )
-        (args.out / "command.json").write_text(json.dumps({"command": command}) + "\n")
         print(f"report written to {summary}")
     return 0
 
