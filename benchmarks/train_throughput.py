@@ -244,6 +244,29 @@ def bench_config(
         rows.append([name, label, spread(values), str(len(values))])
 
 
+def write_report(
+    rows: list[list[str]], notes: list[str], default_threads: int, out: Path | None
+) -> None:
+    lines = [
+        "# Training throughput (samples/s)",
+        "",
+        *machine_lines(["torch", "numpy"]),
+        f"- command: `{command_line()}`",
+        f"- torch default intra-op threads: {default_threads}; CPU flags: {cpu_flags()}",
+        "",
+        "Median over rounds, with the min-max spread in brackets.",
+        "",
+        *markdown_table(["config", "what", "samples/s", "rounds"], rows),
+    ]
+    if notes:
+        lines += ["", *[f"- {note}" for note in notes]]
+    text = "\n".join(lines) + "\n"
+    if out:
+        publish(text, out)
+    else:
+        print(text)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--config", action="append", type=Path, help="experiment YAML (repeat)")
@@ -262,24 +285,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     notes: list[str] = []
     for path in configs:
         bench_config(Path(path), args, rows, notes)
-    lines = [
-        "# Training throughput (samples/s)",
-        "",
-        *machine_lines(["torch", "numpy"]),
-        f"- command: `{command_line()}`",
-        f"- torch default intra-op threads: {default_threads}; CPU flags: {cpu_flags()}",
-        "",
-        "Median over rounds, with the min-max spread in brackets.",
-        "",
-        *markdown_table(["config", "what", "samples/s", "rounds"], rows),
-    ]
-    if notes:
-        lines += ["", *[f"- {note}" for note in notes]]
-    text = "\n".join(lines) + "\n"
-    if args.out:
-        publish(text, args.out)
-    else:
-        print(text)
+        # written after every config, so a run cut short keeps what it measured
+        write_report(rows, notes, default_threads, args.out)
     return 0
 
 
