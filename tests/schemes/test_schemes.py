@@ -16,7 +16,16 @@ from captchalab.schemes.words import load_words
 
 REPO = Path(__file__).resolve().parents[2]
 EXAMPLE_YAMLS = sorted((REPO / "configs" / "schemes").glob("*.yaml"))
-SCHEMES = ["hku", "digits5", "alnum5", "words", "mix", *(str(path) for path in EXAMPLE_YAMLS)]
+SCHEMES = [
+    "hku",
+    "hku4",
+    "alnum4",
+    "digits5",
+    "alnum5",
+    "words",
+    "mix",
+    *(str(path) for path in EXAMPLE_YAMLS),
+]
 
 
 def png_bytes(image: Image.Image) -> bytes:
@@ -52,6 +61,19 @@ def test_same_seed_and_index_give_identical_images(name: str) -> None:
     assert text == text_again and png_bytes(image) == png_bytes(again)
     other, _ = first.sample_at(3, 6)
     assert png_bytes(other) != png_bytes(image)
+
+
+@pytest.mark.parametrize(("name", "symbols"), [("hku4", 59), ("alnum4", 62)])
+def test_fixed_length_seed_presets(name: str, symbols: int) -> None:
+    scheme = get_scheme(name)
+    assert (scheme.min_length, scheme.max_length) == (4, 4)
+    assert len(scheme.charset.symbols) == symbols and scheme.charset.case_sensitive
+    assert scheme.size == (128, 48)
+    texts = [scheme.sample_at(0, index)[1] for index in range(200)]
+    assert all(len(text) == 4 for text in texts)
+    used = set("".join(texts))
+    assert len(used) > symbols // 2  # draws from the whole set, not a fixed few
+    assert any(c.islower() for c in used) and any(c.isupper() for c in used)
 
 
 def test_words_preset_draws_from_the_word_list() -> None:

@@ -16,6 +16,20 @@ def hku() -> Scheme:
     return ImageCaptchaScheme("hku", Charset.from_spec("@hku"), 4, 6, 128, 48, font_sizes=(40,))
 
 
+@register_scheme("hku4")
+def hku4() -> Scheme:
+    """HKU report, fixed-length row: the ``hku`` look and 59 symbols, always 4 characters."""
+    return ImageCaptchaScheme("hku4", Charset.from_spec("@hku"), 4, 4, 128, 48, font_sizes=(40,))
+
+
+@register_scheme("alnum4")
+def alnum4() -> Scheme:
+    """advCAPTCHA's 4x62 setting: python ``captcha`` 128x48, 4 symbols of 0-9A-Za-z."""
+    return ImageCaptchaScheme(
+        "alnum4", Charset.from_spec("@alnum"), 4, 4, 128, 48, font_sizes=(40,)
+    )
+
+
 @register_scheme("digits5")
 def digits5() -> Scheme:
     """Deep-CAPTCHA numeric: 5 digits, 160x60."""
