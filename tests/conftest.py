@@ -70,7 +70,8 @@ _STORE_TABLES = ("answers", "challenges", "secrets", "alembic_version")
 @pytest.fixture(params=["sqlite", "postgresql"])
 def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     """An empty challenge store: a SQLite file, then the PostgreSQL server that
-    ``.ci/postgres.sh`` starts (``$CAPTCHALAB_TEST_DATABASE_URL``; required when ``CI`` is set)."""
+    ``.ci/steps/postgres.sh`` starts (``$CAPTCHALAB_TEST_DATABASE_URL``; required when ``CI``
+    is set)."""
     import os
 
     if request.param == "sqlite":
@@ -78,8 +79,8 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     url = os.environ.get(TEST_DATABASE_URL_ENV)
     if not url:
         if os.environ.get("CI"):
-            pytest.fail(f"CI is set but {TEST_DATABASE_URL_ENV} is not: run .ci/postgres.sh")
-        pytest.skip(f"no PostgreSQL: set {TEST_DATABASE_URL_ENV} (see .ci/postgres.sh)")
+            pytest.fail(f"CI is set but {TEST_DATABASE_URL_ENV} is not: run .ci/steps/postgres.sh")
+        pytest.skip(f"no PostgreSQL: set {TEST_DATABASE_URL_ENV} (see .ci/steps/postgres.sh)")
     from sqlalchemy import create_engine, text
 
     engine = create_engine(url)

@@ -33,9 +33,9 @@ def test_pypi_generators_are_seeded(spec: generators.GeneratorSpec) -> None:
     try:
         render = spec.build()
     except ImportError:
-        if os.environ.get("CI"):  # .ci/benchmarks.sh installs them: missing is a failure
+        if os.environ.get("CI"):  # .ci/steps/benchmarks.sh installs them: missing is a failure
             raise
-        pytest.skip(f"{spec.package} is not installed (bash .ci/benchmarks.sh installs it)")
+        pytest.skip(f"{spec.package} is not installed (bash .ci/steps/benchmarks.sh installs it)")
     image, text = generators.sample(spec, render, 0, 3)
     again, same_text = generators.sample(spec, render, 0, 3)
     assert text == same_text and len(text) == spec.length

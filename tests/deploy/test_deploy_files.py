@@ -1,7 +1,7 @@
 """deploy/: the names its files use (settings, metrics, routes) are the ones captchalab has.
 
 Schema validation of the same files (kubectl kustomize | kubernetes-validate --strict, the
-compose-spec schema, hadolint) needs external tools and runs in .ci/deploy.sh.
+compose-spec schema, hadolint) needs external tools and runs in .ci/steps/deploy.sh.
 """
 
 from __future__ import annotations

@@ -51,7 +51,7 @@ def free_port() -> int:
 
 def _missing(reason: str) -> None:
     if os.environ.get("CI"):
-        pytest.fail(f"{reason} (required in CI: .ci/extension.sh installs it)")
+        pytest.fail(f"{reason} (required in CI: .ci/steps/extension.sh installs it)")
     pytest.skip(reason)
 
 
