@@ -17,18 +17,16 @@ import os
 import shutil
 import socket
 import subprocess
-import sys
 import threading
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import httpx
 import numpy as np
 import pytest
 from PIL import Image
+from servers import serving
 
 from captchalab.browser import CHROMIUM_ARGS
 from captchalab.inference import Prediction, Solver
@@ -228,24 +226,8 @@ def server(browser: Browser) -> Iterator[str]:
         "CAPTCHALAB_RATE_LIMIT_PER_MINUTE": "0",
         "CAPTCHALAB_CORS_ORIGINS": f"chrome-extension://{browser.extension_id}",
     }
-    command = [sys.executable, "-m", "captchalab.cli", "serve", "--port", str(port)]
-    process = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while True:
-        if process.poll() is not None or time.monotonic() > deadline:
-            process.kill()
-            output = process.stdout.read().decode(errors="replace") if process.stdout else ""
-            pytest.fail(f"server did not become ready:\n{output[-2000:]}")
-        try:
-            if httpx.get(url + "/readyz", timeout=1).status_code == 200:
-                break
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.2)
-    yield url
-    process.terminate()
-    process.wait(timeout=30)
+    with serving([], port, env) as url:
+        yield url
 
 
 def b64(data: bytes) -> str:

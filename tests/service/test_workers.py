@@ -4,15 +4,13 @@ from either one counts the requests of both."""
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
+from servers import serving
 
 from .conftest import free_port
 
@@ -24,27 +22,9 @@ def two_workers(onnx_model_path: Path) -> Iterator[str]:
     port = free_port()
     env = {**os.environ, "CAPTCHALAB_RATE_LIMIT_PER_MINUTE": "0"}
     env.pop("PROMETHEUS_MULTIPROC_DIR", None)
-    command = [
-        sys.executable, "-m", "captchalab.cli", "serve", "--model", f"tiny={onnx_model_path}",
-        "--port", str(port), "--workers", "2",
-    ]  # fmt: skip
-    process = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while True:
-        if process.poll() is not None or time.monotonic() > deadline:
-            process.kill()
-            output = process.stdout.read().decode(errors="replace") if process.stdout else ""
-            pytest.fail(f"server did not become ready:\n{output[-2000:]}")
-        try:
-            if httpx.get(url + "/readyz", timeout=1).status_code == 200:
-                break
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.2)
-    yield url
-    process.terminate()
-    process.wait(timeout=30)
+    args = ["--model", f"tiny={onnx_model_path}", "--workers", "2"]
+    with serving(args, port, env) as url:
+        yield url
 
 
 def _solve_requests(metrics_text: str) -> float:
