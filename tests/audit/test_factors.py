@@ -7,8 +7,9 @@ from dataclasses import fields
 import numpy as np
 from PIL import Image, ImageDraw
 
-from captchalab.audit.image_factors import measure, otsu_threshold, relate
+from captchalab.audit.image_factors import measure, relate
 from captchalab.audit.variants import FACTORS, Variant, vary
+from captchalab.data.ink import otsu_threshold
 from captchalab.schemes import get_scheme
 from captchalab.schemes.styled import StyledScheme
 

@@ -13,7 +13,8 @@ from collections.abc import Callable
 import numpy as np
 from PIL import Image, ImageFilter
 
-from captchalab.adversarial.masks import grey, otsu_threshold
+from captchalab.adversarial.masks import grey
+from captchalab.data.ink import otsu_threshold
 
 Cleaning = Callable[[Image.Image], Image.Image]
 _CLEANINGS: dict[str, Cleaning] = {}

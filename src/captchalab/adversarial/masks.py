@@ -15,26 +15,14 @@ import random
 import numpy as np
 from PIL import Image
 
+from captchalab.data.ink import otsu_threshold
+
 GLYPH_MARGIN = 2  # pixels kept clear around the ink by the background mask
 
 
 def grey(image: Image.Image) -> np.ndarray:
     """``(H, W)`` uint8 luminance."""
     return np.asarray(image.convert("L"), dtype=np.uint8)
-
-
-def otsu_threshold(values: np.ndarray) -> int:
-    """The grey level that best separates ``values`` (uint8) into two classes."""
-    histogram = np.bincount(values.ravel(), minlength=256).astype(np.float64)
-    total = histogram.sum()
-    levels = np.arange(256, dtype=np.float64)
-    weight = np.cumsum(histogram)
-    mean = np.cumsum(histogram * levels)
-    mean_total = mean[-1]
-    with np.errstate(divide="ignore", invalid="ignore"):
-        between = (mean_total * weight - mean * total) ** 2 / (weight * (total - weight))
-    between = np.nan_to_num(between, nan=-1.0, posinf=-1.0)
-    return int(np.argmax(between))
 
 
 def ink_mask(image: Image.Image) -> np.ndarray:

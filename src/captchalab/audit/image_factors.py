@@ -19,6 +19,8 @@ from typing import Any
 import numpy as np
 from PIL import Image
 
+from captchalab.data.ink import otsu_threshold
+
 FACTOR_NAMES = ("contrast", "ink", "overlap", "length")
 FACTOR_LABELS = {
     "contrast": "contrast",
@@ -26,20 +28,6 @@ FACTOR_LABELS = {
     "overlap": "estimated glyph overlap",
     "length": "length",
 }
-
-
-def otsu_threshold(gray: np.ndarray) -> float:
-    """The threshold (0-255) that maximises the between-class variance of ``gray``."""
-    histogram = np.bincount(gray.ravel(), minlength=256).astype(np.float64)
-    total = histogram.sum()
-    levels = np.arange(256, dtype=np.float64)
-    weight = np.cumsum(histogram)
-    mean = np.cumsum(histogram * levels)
-    background = total - weight
-    with np.errstate(divide="ignore", invalid="ignore"):
-        between = (mean[-1] * weight - mean * total) ** 2 / (weight * background)
-    between[~np.isfinite(between)] = 0.0
-    return float(np.argmax(between))
 
 
 def measure(image: Image.Image, label: str) -> dict[str, float]:
