@@ -127,7 +127,7 @@ def init_checkpoint(init: str) -> tuple[Path, CheckpointMeta]:
 def score(checkpoint: Path, images: np.ndarray, labels: list[str]) -> EvaluationResult:
     model, meta = load_checkpoint(checkpoint)
     objective = create_objective(meta.objective, meta.charset, meta.max_length)
-    predictions = predict_arrays(model, objective, images)
+    predictions = predict_arrays(model, objective, images, preprocessing=meta.preprocessing)
     return evaluate_predictions(
         labels,
         [p.text for p in predictions],

@@ -20,7 +20,7 @@ import numpy as np
 from PIL import Image
 
 from captchalab.charset import Charset
-from captchalab.data.preprocess import Preprocessing, load_image, to_array
+from captchalab.data.preprocess import Preprocessing, input_widths, load_image, to_array
 from captchalab.inference import Solver
 from captchalab.objectives.decoding import DECODERS, decode
 from captchalab.schemes import get_scheme
@@ -32,6 +32,7 @@ SPECS = [
     Preprocessing(height=20, width=60, channels=3, resize="pad"),
     Preprocessing(height=24, width=64, channels=1, resize="stretch", median_filter=3),
     Preprocessing(height=16, width=40, channels=3, resize="stretch", median_filter=5),
+    Preprocessing(height=24, width=128, channels=1, resize="pad", dynamic_width=True, min_width=32),
 ]
 
 
@@ -52,6 +53,12 @@ def _images() -> list[tuple[str, Image.Image]]:
     wide = scheme.sample_at(TEST_SEED, MIX_IMAGES + 1)[0].convert("RGB").resize((300, 26))
     images.append(("wide", wide))
     return images
+
+
+def _tensor(image: Image.Image, spec: Preprocessing) -> dict[str, object]:
+    array = to_array(image, spec)
+    width = int(input_widths(array[None], spec)[0])
+    return {"spec": spec.to_dict(), "tensor": _b64(array), "input_width": width}
 
 
 def _decoding_cases() -> list[dict[str, object]]:
@@ -88,7 +95,7 @@ def main() -> None:
     for name, image in _images():
         rgba = np.asarray(image.convert("RGBA"), dtype=np.uint8)
         flat = load_image(image)  # alpha over white, as every input is
-        tensors = [{"spec": s.to_dict(), "tensor": _b64(to_array(flat, s))} for s in specs]
+        tensors = [_tensor(flat, s) for s in specs]
         model_input = to_array(flat, solver.preprocessing)[None]
         logits = solver.logits(model_input)[0]
         answer = solver.solve_arrays(model_input)[0]

@@ -20,10 +20,10 @@ CheckpointFactory = Callable[..., Path]
 
 @pytest.fixture(scope="session")
 def make_checkpoint() -> CheckpointFactory:
-    """``make_checkpoint(folder, model_name="crnn")`` -> a saved untrained checkpoint folder
-    (charset "@digits", max_length 6, 32x96 grey input)."""
+    """``make_checkpoint(folder, model_name="crnn", preprocessing=None)`` -> a saved untrained
+    checkpoint folder (charset "@digits", max_length 6, 32x96 grey input by default)."""
 
-    def build(folder: Path, model_name: str = "crnn") -> Path:
+    def build(folder: Path, model_name: str = "crnn", preprocessing: Any = None) -> Path:
         import torch
 
         from captchalab.charset import Charset
@@ -37,7 +37,7 @@ def make_checkpoint() -> CheckpointFactory:
             objective=model_entry(model_name).objective,
             charset=Charset.from_spec("@digits"),
             max_length=6,
-            preprocessing=Preprocessing(height=32, width=96),
+            preprocessing=preprocessing or Preprocessing(height=32, width=96),
             config={},
         )
         torch.manual_seed(0)

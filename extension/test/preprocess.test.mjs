@@ -1,13 +1,24 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 
-import { borderValue, flattenAlpha, grayscale, innerSize, medianFilter, resizeTaps, toTensor } from "../src/lib/preprocess.js";
+import {
+  borderValue,
+  contentWidth,
+  flattenAlpha,
+  grayscale,
+  innerSize,
+  inputWidth,
+  medianFilter,
+  modelInput,
+  resizeTaps,
+  toTensor,
+} from "../src/lib/preprocess.js";
 import { bytes, fixtures, float32, maxAbsDiff } from "./fixtures.mjs";
 
 const TOLERANCE = 1e-4;
 
 for (const image of fixtures.images) {
-  for (const { spec, tensor } of image.tensors) {
+  for (const { spec, tensor, input_width: pythonWidth } of image.tensors) {
     const label = `${spec.channels}x${spec.height}x${spec.width} ${spec.resize} median ${spec.median_filter}`;
     test(`tensor of ${image.name} (${image.width}x${image.height}) matches Python, ${label}`, () => {
       const expected = float32(tensor);
@@ -15,6 +26,9 @@ for (const image of fixtures.images) {
       assert.equal(actual.length, spec.channels * spec.height * spec.width);
       const diff = maxAbsDiff(actual, expected);
       assert.ok(diff <= TOLERANCE, `max |JS - Python| = ${diff}`);
+      const input = modelInput(actual, spec);
+      assert.equal(input.width, pythonWidth, "input width differs from Python's input_widths");
+      assert.equal(input.data.length, spec.channels * spec.height * input.width);
     });
   }
 }
@@ -60,4 +74,27 @@ test("inner size keeps the aspect and rounds half up", () => {
 test("border value is the median of the ring", () => {
   const values = [1, 2, 3, 4, 100, 6, 7, 8, 9]; // ring: 1 2 3 7 8 9 1 4 7 3 6 9
   assert.deepEqual(borderValue(values, 3, 3, 1), [5]);
+});
+
+test("content width: fill columns on the right are cut, a varying edge keeps everything", () => {
+  // (C=1, H=2, W=5): ink in column 2, fill 0.5 after it
+  const tensor = new Float32Array([0.1, 0.5, 0.9, 0.5, 0.5, 0.2, 0.5, 0.5, 0.5, 0.5]);
+  assert.equal(contentWidth(tensor, 1, 2, 5), 3);
+  const ragged = new Float32Array([0.1, 0.5, 0.9, 0.5, 0.5, 0.2, 0.5, 0.5, 0.5, 0.7]);
+  assert.equal(contentWidth(ragged, 1, 2, 5), 5);
+  assert.equal(contentWidth(new Float32Array(10).fill(0.5), 1, 2, 5), 0);
+});
+
+test("input width rounds up to 16 columns within the bounds", () => {
+  assert.equal(inputWidth(1, 32, 256), 32);
+  assert.equal(inputWidth(33, 32, 256), 48);
+  assert.equal(inputWidth(48, 32, 256), 48);
+  assert.equal(inputWidth(300, 32, 256), 256);
+});
+
+test("a dynamic-width fixture image is cut narrower than the cap", () => {
+  const cut = fixtures.images.flatMap((image) =>
+    image.tensors.filter((t) => t.spec.dynamic_width && t.input_width < t.spec.width),
+  );
+  assert.ok(cut.length > 0, "no fixture exercises the dynamic-width cut");
 });

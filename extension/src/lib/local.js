@@ -2,7 +2,7 @@
 
 import { decode } from "./decode.js";
 import { modelMetadata } from "./metadata.js";
-import { toTensor } from "./preprocess.js";
+import { modelInput, toTensor } from "./preprocess.js";
 
 /** A loaded model: its ORT session and metadata. */
 export class LocalModel {
@@ -36,9 +36,11 @@ export class LocalModel {
     return this.solveTensor(this.tensor(rgba, width, height));
   }
 
+  /** A full-width (C, H, W) tensor -> {text, confidence, charProbs}. */
   async solveTensor(tensor) {
-    const { channels, height, width } = this.metadata.preprocessing;
-    const input = new this.ort.Tensor("float32", tensor, [1, channels, height, width]);
+    const spec = this.metadata.preprocessing;
+    const { data, width } = modelInput(tensor, spec);
+    const input = new this.ort.Tensor("float32", data, [1, spec.channels, spec.height, width]);
     const feeds = { [this.session.inputNames[0]]: input };
     const outputs = await this.session.run(feeds);
     const logits = outputs[this.session.outputNames[0]];

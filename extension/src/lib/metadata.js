@@ -88,9 +88,14 @@ export function parseMetadata(json, source = "model") {
     channels: spec.channels ?? 1,
     resize: spec.resize ?? "stretch",
     median_filter: spec.median_filter ?? 0,
+    dynamic_width: spec.dynamic_width ?? false,
+    min_width: spec.min_width ?? 64,
   };
   if (![1, 3].includes(preprocessing.channels)) throw new Error(`${source}: channels must be 1 or 3`);
   if (!["stretch", "pad"].includes(preprocessing.resize)) throw new Error(`${source}: bad resize`);
+  if (preprocessing.dynamic_width && preprocessing.resize !== "pad") {
+    throw new Error(`${source}: dynamic_width needs resize 'pad'`);
+  }
   const caseSensitive = data.charset?.case_sensitive ?? true;
   const symbols = caseSensitive ? data.charset.symbols : data.charset.symbols.toLowerCase();
   const temperature = Number(data.calibration?.temperature ?? 1.0);

@@ -201,3 +201,53 @@ export function toTensor(rgba, width, height, spec) {
   }
   return tensor;
 }
+
+export const WIDTH_STEP = 16; // dynamic-width inputs are cut to a multiple of this many columns
+
+/**
+ * Columns of a (C, H, W) tensor up to its last one that is not pure fill: the fill is the
+ * right edge column when it is one constant per channel (data/resize.py content_width).
+ */
+export function contentWidth(tensor, channels, height, width) {
+  const plane = height * width;
+  const fill = [];
+  for (let c = 0; c < channels; c++) {
+    fill.push(tensor[c * plane + width - 1]);
+    for (let y = 1; y < height; y++) {
+      if (tensor[c * plane + y * width + width - 1] !== fill[c]) return width;
+    }
+  }
+  for (let x = width - 1; x >= 0; x--) {
+    for (let c = 0; c < channels; c++) {
+      for (let y = 0; y < height; y++) {
+        if (tensor[c * plane + y * width + x] !== fill[c]) return x + 1;
+      }
+    }
+  }
+  return 0;
+}
+
+/** Content columns rounded up to a multiple of WIDTH_STEP, within [minWidth, maxWidth]. */
+export function inputWidth(content, minWidth, maxWidth) {
+  const stepped = Math.ceil(content / WIDTH_STEP) * WIDTH_STEP;
+  return Math.min(maxWidth, Math.max(minWidth, stepped));
+}
+
+/**
+ * The (C, H, W) tensor the model reads and its width: a dynamic-width model reads the
+ * full-width tensor of toTensor cut after its content (data/preprocess.py input_widths).
+ */
+export function modelInput(tensor, spec) {
+  const { channels, height, width } = spec;
+  if (!spec.dynamic_width) return { data: tensor, width };
+  const minWidth = Math.min(spec.min_width, width);
+  const cut = inputWidth(contentWidth(tensor, channels, height, width), minWidth, width);
+  const data = new Float32Array(channels * height * cut);
+  for (let c = 0; c < channels; c++) {
+    for (let y = 0; y < height; y++) {
+      const from = (c * height + y) * width;
+      data.set(tensor.subarray(from, from + cut), (c * height + y) * cut);
+    }
+  }
+  return { data, width: cut };
+}

@@ -49,7 +49,12 @@ class CheckpointAttacker:
 
         model, meta, objective = self._model()
         arrays = np.stack([to_array(im.convert("RGB"), meta.preprocessing) for im in images])
-        return [p.text for p in predict_arrays(model, objective, arrays, batch_size=128)]
+        return [
+            p.text
+            for p in predict_arrays(
+                model, objective, arrays, batch_size=128, preprocessing=meta.preprocessing
+            )
+        ]
 
 
 @dataclass

@@ -122,7 +122,9 @@ def predict_checkpoint(checkpoint: Path, images: np.ndarray) -> list[str]:
 
     network, meta = load_checkpoint(checkpoint)
     objective = create_objective(meta.objective, meta.charset, meta.max_length)
-    return [p.text for p in predict_arrays(network, objective, images)]
+    return [
+        p.text for p in predict_arrays(network, objective, images, preprocessing=meta.preprocessing)
+    ]
 
 
 def score(labels: list[str], predictions: list[str], case_sensitive: bool) -> tuple[float, float]:

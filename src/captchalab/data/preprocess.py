@@ -36,6 +36,12 @@ class Preprocessing:
 
     ``resize``: "stretch" resizes to (width, height) ignoring aspect;
     "pad" keeps aspect, fits inside, and pads the right/bottom with the border colour.
+
+    ``dynamic_width`` (with "pad", for models whose width axis is free, e.g. ``crnn``):
+    ``width`` is a cap, and the model reads each image cut after its content (a proportional
+    width, rounded up to a multiple of 16, at least ``min_width``): see :func:`width_groups`.
+    Arrays from :func:`to_array` always have the full ``width``, so they stack; the Solver
+    and training cut them.
     """
 
     height: int = 48
@@ -43,6 +49,8 @@ class Preprocessing:
     channels: int = 1
     resize: str = "stretch"
     median_filter: int = 0
+    dynamic_width: bool = False
+    min_width: int = 64
 
     def __post_init__(self) -> None:
         if self.channels not in (1, 3):
@@ -51,6 +59,12 @@ class Preprocessing:
             raise ValueError(f"resize must be 'stretch' or 'pad', got {self.resize!r}")
         if self.median_filter and self.median_filter % 2 == 0:
             raise ValueError("median_filter size must be odd (3, 5, ...)")
+        if self.dynamic_width and self.resize != "pad":
+            raise ValueError("dynamic_width needs resize 'pad' (the canvas is cut after its text)")
+        if self.dynamic_width and not 1 <= self.min_width <= self.width:
+            raise ValueError(
+                f"min_width must be within 1..width ({self.width}), got {self.min_width}"
+            )
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -201,3 +215,32 @@ def preprocess(source: ImageInput, spec: Preprocessing) -> np.ndarray:
 def preprocess_batch(sources: list[ImageInput], spec: Preprocessing) -> np.ndarray:
     """A list of inputs -> ``(B, C, H, W)`` float32."""
     return np.stack([preprocess(s, spec) for s in sources])
+
+
+def input_widths(batch: np.ndarray, spec: Preprocessing) -> np.ndarray:
+    """``(B, C, H, W)`` arrays -> ``(B,)`` the width the model reads of each (``W`` for a
+    fixed-width model; see ``resize.content_width`` and ``resize.input_width``)."""
+    if not spec.dynamic_width:
+        return np.full(len(batch), batch.shape[-1], dtype=np.int64)
+    cap = min(spec.width, batch.shape[-1])
+    return np.array(
+        [resize.input_width(resize.content_width(a), min(spec.min_width, cap), cap) for a in batch],
+        dtype=np.int64,
+    )
+
+
+def width_groups(batch: np.ndarray, spec: Preprocessing) -> list[tuple[np.ndarray, int]]:
+    """``(indices, width)`` per input width: run ``batch[indices, ..., :width]`` together.
+
+    One group of the full width for a fixed-width model. Training, evaluation, the Solver and
+    the service all group this way, so each image is read at the same width everywhere.
+    """
+    widths = input_widths(batch, spec)
+    return [(np.flatnonzero(widths == w), int(w)) for w in np.unique(widths)]
+
+
+def trim(batch: np.ndarray, spec: Preprocessing) -> np.ndarray:
+    """Cut a batch to the widest input width among its images (no cut for fixed width)."""
+    if not spec.dynamic_width or not len(batch):
+        return batch
+    return batch[..., : int(input_widths(batch, spec).max())]

@@ -14,7 +14,12 @@ bit. Each step is integer arithmetic, or float arithmetic whose every rounding i
 - "pad": the inner size keeps the aspect ratio, rounded half up in integer arithmetic; the
   rest of the canvas (right and bottom) takes the median of the resized image's outer ring
   (float64; an even count takes the mean of the two middle values);
-- output: value / 255 in float64, rounded to float32, ``(C, H, W)``.
+- output: value / 255 in float64, rounded to float32, ``(C, H, W)``;
+- dynamic width (models whose width axis is free): the "pad" canvas is cut after its content,
+  i.e. after the last column that differs anywhere from the right edge's fill (when the right
+  edge column is one constant per channel; otherwise nothing is cut), rounded up to a
+  multiple of :data:`WIDTH_STEP` and kept within ``[min_width, width]``
+  (:func:`content_width`, :func:`input_width`).
 """
 
 from __future__ import annotations
@@ -23,6 +28,7 @@ import numpy as np
 from PIL import Image
 
 LUMA_WEIGHTS = (19595, 38470, 7471)  # sum 65536: luma = (weights . rgb + 32768) >> 16
+WIDTH_STEP = 16  # dynamic-width inputs are cut to a multiple of this many columns
 
 
 def grayscale(rgb: np.ndarray) -> np.ndarray:
@@ -121,3 +127,25 @@ def fit(planes: np.ndarray, height: int, width: int, mode: str) -> np.ndarray:
     canvas[:] = border_value(resized)[:, None, None]
     canvas[:, :inner_h, :inner_w] = resized
     return canvas
+
+
+def content_width(planes: np.ndarray) -> int:
+    """Columns of a ``(C, H, W)`` canvas up to its last one that is not pure fill.
+
+    The fill is the right edge column, when that column is one constant per channel (the
+    padding "pad" adds, or a flat background); a canvas whose right edge varies is all
+    content. Cutting the fill columns loses nothing: they hold no ink.
+    """
+    edge = planes[:, :, -1]  # (C, H)
+    if not (edge == edge[:, :1]).all():
+        return int(planes.shape[2])
+    fill = edge[:, :1, None]  # (C, 1, 1)
+    differs = (planes != fill).any(axis=(0, 1))  # (W,)
+    columns = np.flatnonzero(differs)
+    return int(columns[-1]) + 1 if columns.size else 0
+
+
+def input_width(content: int, min_width: int, max_width: int) -> int:
+    """``content`` columns rounded up to a multiple of ``WIDTH_STEP``, within the bounds."""
+    stepped = -(-content // WIDTH_STEP) * WIDTH_STEP
+    return min(max_width, max(min_width, stepped))

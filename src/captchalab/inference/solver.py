@@ -18,7 +18,7 @@ import numpy as np
 import onnxruntime as ort
 
 from captchalab.charset import Charset
-from captchalab.data.preprocess import ImageInput, Preprocessing, preprocess
+from captchalab.data.preprocess import ImageInput, Preprocessing, preprocess, trim, width_groups
 from captchalab.inference.case import CasePolicy, fold_allowed, fold_logits, fold_targets
 from captchalab.inference.metadata import METADATA_KEY, ModelMetadata
 from captchalab.objectives.decoding import Prediction, decode
@@ -199,7 +199,22 @@ class Solver:
         return [solved[i] if i in solved else errors[i] for i in range(len(images))]
 
     def solve_arrays(self, batch: np.ndarray) -> list[Prediction]:
-        """Already preprocessed ``(B, C, H, W)`` images (float in [0, 1], or uint8)."""
+        """Already preprocessed ``(B, C, H, W)`` images (float in [0, 1], or uint8).
+
+        A dynamic-width model reads each image at its own width (``data.preprocess
+        .width_groups``), so an answer never depends on the other images in the batch.
+        """
+        self._check_shape(batch)
+        if not self.preprocessing.dynamic_width:
+            return self._solve_group(batch)
+        answers: list[Prediction | None] = [None] * len(batch)
+        for indices, width in width_groups(batch, self.preprocessing):
+            group = self._solve_group(batch[indices, :, :, :width])
+            for index, prediction in zip(indices, group, strict=True):
+                answers[index] = prediction
+        return [a for a in answers if a is not None]
+
+    def _solve_group(self, batch: np.ndarray) -> list[Prediction]:
         logits = self.logits(batch) / self._metadata.temperature
         allowed = self._allowed
         if self._fold is not None:  # both cases of a letter count for its lower case
@@ -213,14 +228,30 @@ class Solver:
             return [replace(d, text=d.text.lower()) for d in decoded]
         return decoded
 
-    def logits(self, batch: np.ndarray) -> np.ndarray:
-        """Raw (uncalibrated) ``(B, S, C)`` logits for ``(B, C, H, W)`` images."""
+    def _check_shape(self, batch: np.ndarray) -> None:
         spec = self.preprocessing
         expected = (spec.channels, spec.height, spec.width)
+        if spec.dynamic_width:
+            if (
+                batch.ndim == 4
+                and batch.shape[1:3] == expected[:2]
+                and batch.shape[3] <= spec.width
+            ):
+                return
+            raise ValueError(
+                f"expected a batch of shape (B, {spec.channels}, {spec.height}, W <= "
+                f"{spec.width}), got {batch.shape}"
+            )
         if batch.ndim != 4 or tuple(batch.shape[1:]) != expected:
             raise ValueError(
                 f"expected a batch of shape (B, {', '.join(map(str, expected))}), got {batch.shape}"
             )
+
+    def logits(self, batch: np.ndarray) -> np.ndarray:
+        """Raw (uncalibrated) ``(B, S, C)`` logits for ``(B, C, H, W)`` images, all at the
+        batch's width (a dynamic-width model: cut to the widest input width among them)."""
+        self._check_shape(batch)
+        batch = trim(batch, self.preprocessing)
         if batch.dtype == np.uint8:
             batch = batch.astype(np.float32) / 255.0
         batch = np.ascontiguousarray(batch, dtype=np.float32)

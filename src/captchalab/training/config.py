@@ -32,6 +32,9 @@ class TrainConfig:
     channels: int = 1
     resize: str = "stretch"
     median_filter: int = 0
+    dynamic_width: bool = False  # with resize "pad": width is a cap, each image its own width
+    min_width: int = 64
+    reshape_input: bool = False  # with init: this config's input size, not the checkpoint's
     batch_size: int = 64
     max_steps: int = 10_000
     lr: float = 2e-3

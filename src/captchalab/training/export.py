@@ -50,7 +50,8 @@ def export_onnx(checkpoint: Path, out: Path, opset: int = 17) -> Path:
     """Export a checkpoint (folder or run folder) to ``out``; returns ``out``.
 
     The graph maps ``image`` ``(B, C, H, W)`` float32 in [0, 1] to ``logits`` ``(B, S, C)``,
-    with a dynamic batch axis; the charset, decoder and preprocessing go in its metadata.
+    with a dynamic batch axis (and dynamic ``W`` and ``S`` for a dynamic-width model); the
+    charset, decoder and preprocessing go in its metadata.
     """
     model, meta = load_checkpoint(checkpoint)
     model.eval()
@@ -68,7 +69,7 @@ def export_onnx(checkpoint: Path, out: Path, opset: int = 17) -> Path:
             str(out),
             input_names=[INPUT_NAME],
             output_names=[OUTPUT_NAME],
-            dynamic_axes={INPUT_NAME: {0: "batch"}, OUTPUT_NAME: {0: "batch"}},
+            dynamic_axes=_dynamic_axes(spec),
             opset_version=opset,
             dynamo=False,
         )
@@ -79,25 +80,43 @@ def export_onnx(checkpoint: Path, out: Path, opset: int = 17) -> Path:
     return out
 
 
+def _dynamic_axes(spec: Preprocessing) -> dict[str, dict[int, str]]:
+    if spec.dynamic_width:
+        return {INPUT_NAME: {0: "batch", 3: "width"}, OUTPUT_NAME: {0: "batch", 1: "steps"}}
+    return {INPUT_NAME: {0: "batch"}, OUTPUT_NAME: {0: "batch"}}
+
+
 def check_parity(checkpoint: Path, onnx_path: Path, images: np.ndarray) -> ParityReport:
-    """Run ``(N, C, H, W)`` images (float in [0, 1] or uint8) through both; compare."""
+    """Run ``(N, C, H, W)`` images (float in [0, 1] or uint8) through both; compare.
+
+    A dynamic-width model is compared at each input width among the images
+    (``data.preprocess.width_groups``), as the Solver reads them.
+    """
+    from captchalab.data.preprocess import width_groups
     from captchalab.inference.solver import Solver
 
     model, meta = load_checkpoint(checkpoint)
     model.eval()
+    solver = Solver.load(onnx_path)
     batch = _as_float(images)
-    with torch.no_grad():
-        expected = model(torch.from_numpy(batch)).numpy()
-    actual = Solver.load(onnx_path).logits(batch)
-    if actual.shape != expected.shape:
-        raise ValueError(f"ONNX logits {actual.shape} differ in shape from torch {expected.shape}")
-    torch_texts = [d.text for d in decode(expected, meta.charset, meta.objective)]
-    onnx_texts = [d.text for d in decode(actual, meta.charset, meta.objective)]
+    worst, texts_equal, largest = 0.0, True, 0.0
+    for indices, width in width_groups(batch, meta.preprocessing) if len(batch) else []:
+        group = np.ascontiguousarray(batch[indices, :, :, :width])
+        with torch.no_grad():
+            expected = model(torch.from_numpy(group)).numpy()
+        actual = solver.logits(group)
+        if actual.shape != expected.shape:
+            raise ValueError(
+                f"ONNX logits {actual.shape} differ in shape from torch {expected.shape} "
+                f"(input width {width})"
+            )
+        torch_texts = [d.text for d in decode(expected, meta.charset, meta.objective)]
+        onnx_texts = [d.text for d in decode(actual, meta.charset, meta.objective)]
+        worst = max(worst, float(np.abs(actual - expected).max()))
+        largest = max(largest, float(np.abs(expected).max()))
+        texts_equal = texts_equal and torch_texts == onnx_texts
     return ParityReport(
-        max_abs_diff=float(np.abs(actual - expected).max()) if batch.size else 0.0,
-        texts_equal=torch_texts == onnx_texts,
-        num_images=len(batch),
-        max_abs_logit=float(np.abs(expected).max()) if batch.size else 0.0,
+        max_abs_diff=worst, texts_equal=texts_equal, num_images=len(batch), max_abs_logit=largest
     )
 
 

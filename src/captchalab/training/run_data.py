@@ -14,8 +14,9 @@ from torch.utils.data import DataLoader
 from captchalab.charset import Charset
 from captchalab.data.cache import cached_arrays
 from captchalab.data.datasets import FolderDataset, StepBatches, SyntheticDataset, collate
-from captchalab.data.preprocess import Preprocessing
+from captchalab.data.preprocess import Preprocessing, trim
 from captchalab.schemes import get_scheme
+from captchalab.training.checkpoint import CheckpointMeta
 from captchalab.training.config import VALIDATION_SEED, TrainConfig
 
 Batch = tuple[torch.Tensor, list[str]]
@@ -37,8 +38,36 @@ class RunData:
 
 def preprocessing_of(config: TrainConfig) -> Preprocessing:
     return Preprocessing(
-        config.height, config.width, config.channels, config.resize, config.median_filter
+        config.height,
+        config.width,
+        config.channels,
+        config.resize,
+        config.median_filter,
+        config.dynamic_width,
+        config.min_width,
     )
+
+
+def reshaped_input(init: CheckpointMeta, wanted: Preprocessing) -> Preprocessing:
+    """The input a fine-tuned model reads when its config sets ``reshape_input``.
+
+    Only the width side may change (``width``, ``resize``, ``dynamic_width``, ``min_width``,
+    ``median_filter``), and only for a CTC model, whose convolutions and recurrence do not
+    depend on the width: its weights then read the new input as they read the old one.
+    """
+    old = init.preprocessing
+    if init.objective != "ctc":
+        raise ValueError(
+            f"reshape_input needs a width-free CTC model; {init.model_name!r} reads a fixed "
+            f"{old.height}x{old.width} input"
+        )
+    if (wanted.height, wanted.channels) != (old.height, old.channels):
+        raise ValueError(
+            f"reshape_input keeps the height and channels of the initial model "
+            f"({old.height} px, {old.channels} channel(s)); the config asks for "
+            f"{wanted.height} px, {wanted.channels}"
+        )
+    return wanted
 
 
 def prepare_data(
@@ -150,7 +179,11 @@ def _folder_data(
 def batches(
     data: RunData, config: TrainConfig, start_step: int, rank: int = 0, world_size: int = 1
 ) -> Iterator[Batch]:
-    """Training batches from ``start_step`` on; the same step always gets the same batch."""
+    """Training batches from ``start_step`` on; the same step always gets the same batch.
+
+    A dynamic-width model gets each batch cut to its widest input width (only fill columns
+    go), which saves the work of reading padding."""
+    spec = data.preprocessing
     if data.train_images is None:
         assert data.stream is not None
         loader = DataLoader(
@@ -162,7 +195,8 @@ def batches(
             # dropout uses and checkpoints store (samples themselves depend on the index only)
             generator=torch.Generator().manual_seed(config.seed),
         )
-        yield from loader
+        for images, texts in loader:
+            yield torch.from_numpy(trim(images.numpy(), spec)), texts
         return
     assert data.train_texts is not None
     count = len(data.train_texts)
@@ -175,6 +209,7 @@ def batches(
         chosen = order[begin : begin + config.batch_size]
         if len(chosen) < config.batch_size:  # tiny sets: wrap around
             chosen = np.resize(order, config.batch_size)
-        images = torch.from_numpy(data.train_images[chosen]).float() / 255.0
+        chunk = np.ascontiguousarray(trim(data.train_images[chosen], spec))
+        images = torch.from_numpy(chunk).float() / 255.0
         yield images, [data.train_texts[i] for i in chosen]
         step += 1

@@ -35,7 +35,7 @@ def evaluate_checkpoint(
         count=count,
         workers=workers,
     )
-    predictions = predict_arrays(model, objective, images)
+    predictions = predict_arrays(model, objective, images, preprocessing=meta.preprocessing)
     texts = [p.text for p in predictions]
     confidences = [p.confidence for p in predictions]
     result = evaluate_predictions(

@@ -35,7 +35,14 @@ from captchalab.training.checkpoint import (
 )
 from captchalab.training.config import TrainConfig
 from captchalab.training.predict import predict_arrays
-from captchalab.training.run_data import Progress, RunData, batches, prepare_data
+from captchalab.training.run_data import (
+    Progress,
+    RunData,
+    batches,
+    prepare_data,
+    preprocessing_of,
+    reshaped_input,
+)
 from captchalab.training.schedule import learning_rate
 
 log = logging.getLogger(__name__)
@@ -118,11 +125,15 @@ def _setup_model(
         from captchalab.training.pretrained import resolve_init
 
         init_model, init_meta = load_checkpoint(resolve_init(config.init))
+        preprocessing = init_meta.preprocessing
+        if config.reshape_input:
+            preprocessing = reshaped_input(init_meta, preprocessing_of(config))
+            init_meta = replace(init_meta, preprocessing=preprocessing)
         data = prepare_data(
             config,
             cache_dir,
             charset=init_meta.charset,
-            preprocessing=init_meta.preprocessing,
+            preprocessing=preprocessing,
             max_length=init_meta.max_length,
             progress=progress,
         )
@@ -226,7 +237,11 @@ class _Loop:
     def _validate(self, step: int, loss: float, lr: float) -> dict[str, Any]:
         model = distributed.unwrap(self.model)
         predictions = predict_arrays(
-            model, self.objective, self.data.val_images, device=self.info.device
+            model,
+            self.objective,
+            self.data.val_images,
+            device=self.info.device,
+            preprocessing=self.data.preprocessing,
         )
         result = evaluate_predictions(
             self.data.val_texts,
