@@ -11,6 +11,7 @@ import pytest
 # Small enough to export in about a second; unknown (future) models use their defaults.
 TINY_MODEL_ARGS: dict[str, dict[str, Any]] = {
     "crnn": {"channels": [8, 8, 16, 16], "hidden": 16},
+    "cnnctc": {"channels": [8, 8, 16, 16], "hidden": 16, "temporal_layers": 2},
     "multihead": {"channels": [8, 8, 16], "hidden": 32},
     "attention": {"channels": [8, 8, 16, 16], "hidden": 16, "embedding": 8, "attention_dim": 16},
 }

@@ -5,13 +5,14 @@ from __future__ import annotations
 from dataclasses import replace
 from pathlib import Path
 
+import numpy as np
 import pytest
 from conftest import CheckpointFactory
 
 from captchalab.data.preprocess import input_widths
 from captchalab.training.checkpoint import load_checkpoint
 from captchalab.training.config import TrainConfig
-from captchalab.training.run_data import batches, prepare_data, preprocessing_of
+from captchalab.training.run_data import batches, prepare_data, preprocessing_of, width_sorted
 from captchalab.training.trainer import train
 
 TINY = TrainConfig(
@@ -78,3 +79,19 @@ def test_reshape_input_refuses_what_the_weights_cannot_read(
     fixed = replace(TINY, scheme="digits5", init=str(multihead), reshape_input=True)
     with pytest.raises(ValueError, match="needs a width-free CTC model"):
         train(fixed, tmp_path / "fixed")
+
+
+def test_width_sorted_batches_are_a_permutation_of_similar_widths() -> None:
+    rng = np.random.default_rng(0)
+    widths = rng.choice([48, 64, 96, 128, 256], size=1000)
+    order = rng.permutation(1000)
+    sorted_order = width_sorted(order, widths, batch=8, seed=0, epoch=3)
+    assert sorted(sorted_order) == list(range(1000))
+    assert np.array_equal(sorted_order, width_sorted(order, widths, batch=8, seed=0, epoch=3))
+    assert not np.array_equal(sorted_order, width_sorted(order, widths, batch=8, seed=0, epoch=4))
+
+    def padding(o: np.ndarray) -> int:
+        blocks = widths[o[: 1000 // 8 * 8]].reshape(-1, 8)
+        return int((blocks.max(axis=1, keepdims=True) - blocks).sum())
+
+    assert padding(sorted_order) < padding(order) / 4

@@ -49,6 +49,13 @@ def train(
     device: Annotated[
         str | None, typer.Option(help="cpu, cuda, cuda:1 (default: cuda if present).")
     ] = None,
+    val_size: Annotated[
+        int | None, typer.Option(help="Validation images (rendered at the validation seed).")
+    ] = None,
+    eval_every: Annotated[int | None, typer.Option(help="Validate every this many steps.")] = None,
+    checkpoint_every: Annotated[
+        int | None, typer.Option(help="Save OUT/last every this many steps.")
+    ] = None,
 ) -> None:
     """Train a recogniser on a scheme or a labelled folder (runs under torchrun unchanged).
 
@@ -79,6 +86,9 @@ def train(
             target_accuracy=target_accuracy,
             charset=charset,
             seed=seed,
+            val_size=val_size,
+            eval_every=eval_every,
+            checkpoint_every=checkpoint_every,
         )
     except (ValueError, FileNotFoundError) as exc:
         raise fail(str(exc)) from exc

@@ -41,7 +41,12 @@ def register_model(
 
 def _ensure_loaded() -> None:
     # Importing the model modules runs their @register_model decorators.
-    from captchalab.models import crnn, multihead_cnn, seq2seq_attention  # noqa: F401
+    from captchalab.models import (  # noqa: F401
+        cnn_ctc,
+        crnn,
+        multihead_cnn,
+        seq2seq_attention,
+    )
 
 
 def list_models() -> list[str]:

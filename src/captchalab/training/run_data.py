@@ -14,7 +14,7 @@ from torch.utils.data import DataLoader
 from captchalab.charset import Charset
 from captchalab.data.cache import cached_arrays
 from captchalab.data.datasets import FolderDataset, StepBatches, SyntheticDataset, collate
-from captchalab.data.preprocess import Preprocessing, trim
+from captchalab.data.preprocess import Preprocessing, input_widths, trim
 from captchalab.schemes import get_scheme
 from captchalab.training.checkpoint import CheckpointMeta
 from captchalab.training.config import VALIDATION_SEED, TrainConfig
@@ -182,7 +182,8 @@ def batches(
     """Training batches from ``start_step`` on; the same step always gets the same batch.
 
     A dynamic-width model gets each batch cut to its widest input width (only fill columns
-    go), which saves the work of reading padding."""
+    go), which saves the work of reading padding; from a pre-rendered set, batches are also
+    drawn from images of similar widths (:func:`width_sorted`)."""
     spec = data.preprocessing
     if data.train_images is None:
         assert data.stream is not None
@@ -201,10 +202,13 @@ def batches(
     assert data.train_texts is not None
     count = len(data.train_texts)
     per_epoch = max(1, count // (config.batch_size * world_size))
+    widths = input_widths(data.train_images, spec) if spec.dynamic_width else None
     step = start_step
     while True:
         epoch, position = divmod(step, per_epoch)
         order = np.random.default_rng([config.seed, epoch]).permutation(count)
+        if widths is not None:
+            order = width_sorted(order, widths, config.batch_size * world_size, config.seed, epoch)
         begin = (position * world_size + rank) * config.batch_size
         chosen = order[begin : begin + config.batch_size]
         if len(chosen) < config.batch_size:  # tiny sets: wrap around
@@ -213,3 +217,28 @@ def batches(
         images = torch.from_numpy(chunk).float() / 255.0
         yield images, [data.train_texts[i] for i in chosen]
         step += 1
+
+
+SORT_WINDOW = 32  # batches whose images are sorted by width together
+
+
+def width_sorted(
+    order: np.ndarray, widths: np.ndarray, batch: int, seed: int, epoch: int
+) -> np.ndarray:
+    """An epoch's shuffled ``order`` regrouped so each batch holds images of similar widths.
+
+    Windows of ``SORT_WINDOW`` batches are sorted by width (stably) and cut into batches, and
+    the batches of each window are shuffled: still a permutation of ``order``, still a pure
+    function of ``(seed, epoch)``, and each batch's padding is small.
+    """
+    window = batch * SORT_WINDOW
+    out = order.copy()
+    rng = np.random.default_rng([seed, epoch, 1])
+    for start in range(0, len(order) - batch + 1, window):
+        whole = (len(order) - start) // batch * batch  # whole batches left from start
+        stop = start + min(window, whole)
+        part = order[start:stop]
+        part = part[np.argsort(widths[part], kind="stable")]
+        blocks = part.reshape(-1, batch)
+        out[start:stop] = blocks[rng.permutation(len(blocks))].ravel()
+    return out
