@@ -19,7 +19,7 @@ import pytest
 from captchalab.schemes import get_scheme
 
 PINNED_VERSIONS = {"pillow": "13.0.0", "numpy": "2.4.6", "captcha": "0.7.0", "freetype": "2.14.3"}
-PINNED_DIGEST = "b8d6ec41b23f08cc942cb43796e62ac97cdd22370e86fe1e1e1ab60cd753c7ef"
+PINNED_DIGEST = "c9235f9c288d9cf92baf6418d5e0f6071a4b527bfb84b0a6c5416a7403b07521"
 SEED, COUNT = 7, 12  # 12 samples: 4 imagecaptcha, 5 word, 3 styled
 
 
