@@ -112,12 +112,12 @@ def test_shipped_fonts_exist_are_small_and_licensed() -> None:
     assert 10 <= len(paths) <= 16 and default_fonts() == paths
     folder = fonts_dir()
     on_disk = {p.name for p in folder.iterdir() if p.suffix.lower() in (".ttf", ".otf")}
-    assert on_disk == set(SHIPPED_FONT_FILES)
+    assert set(SHIPPED_FONT_FILES) <= on_disk  # the rest: broad's set (tests/schemes/test_broad.py)
     sizes = [Path(path).stat().st_size for path in paths]
     assert max(sizes) < 2_000_000 and sum(sizes) < 8_000_000
     licences = (folder / "LICENSES.md").read_text(encoding="utf-8")
     rows = [line for line in licences.splitlines() if line.startswith("| `")]
-    assert {row.split("`")[1] for row in rows} == set(SHIPPED_FONT_FILES)
+    assert set(SHIPPED_FONT_FILES) <= {row.split("`")[1] for row in rows}
     for row in rows:  # each font's row names licence texts that are shipped beside it
         texts = re.findall(r"`licenses/([^`]+)`", row)
         assert texts and all((folder / "licenses" / name).is_file() for name in texts), row

@@ -32,11 +32,14 @@ from captchalab.schemes import styled_render as draw
 from captchalab.schemes.base import Scheme
 from captchalab.schemes.fonts import shipped_fonts
 from captchalab.schemes.imagecaptcha import captcha_random
+from captchalab.schemes.mix_hard import render_hard
 from captchalab.schemes.mix_word import render_word
 from captchalab.schemes.styled import StyledScheme
 from captchalab.schemes.styled_config import Colours, Style
 
-FAMILIES = ("word", "imagecaptcha", "styled")
+# ``mix`` weighs only the first three (``FAMILY_WEIGHTS``): a missing trailing weight is 0 and
+# is not drawn from, so adding a family here leaves ``mix``'s random draws unchanged.
+FAMILIES = ("word", "imagecaptcha", "styled", "hard")
 FAMILY_WEIGHTS = (0.5, 0.3, 0.2)
 SINGLE_CLASS_TEXT = 0.1  # share of texts drawn from digits, upper or lower case only
 
@@ -50,8 +53,9 @@ _CAPTCHA_DEFAULT_FONT = captcha_image.DEFAULT_FONTS[0]
 class MixScheme(Scheme):
     """``width`` x ``height`` is the largest image; each sample picks its own size.
 
-    ``family_weights`` are the chances of the families in :data:`FAMILIES`; ``fonts`` the
-    font files that the ``word`` and ``styled`` families (and often ``imagecaptcha``) use.
+    ``family_weights`` are the chances of the first families in :data:`FAMILIES` (the
+    missing trailing ones get none); ``fonts`` the font files that the ``word``, ``styled``
+    and ``hard`` families (and often ``imagecaptcha``) use.
     """
 
     min_width: int = 80
@@ -63,8 +67,11 @@ class MixScheme(Scheme):
         super().__post_init__()
         if not 8 <= self.min_width <= self.width or not 8 <= self.min_height <= self.height:
             raise ValueError(f"scheme {self.name!r}: bad minimum size")
-        if len(self.family_weights) != len(FAMILIES) or sum(self.family_weights) <= 0:
-            raise ValueError(f"scheme {self.name!r}: need one weight per family in {FAMILIES}")
+        weights = self.family_weights
+        if not 1 <= len(weights) <= len(FAMILIES) or min(weights) < 0 or sum(weights) <= 0:
+            raise ValueError(
+                f"scheme {self.name!r}: need up to one weight (>= 0) per family in {FAMILIES}"
+            )
 
     @property
     def variable_size(self) -> bool:
@@ -88,7 +95,9 @@ class MixScheme(Scheme):
     def render(self, text: str, rng: random.Random) -> Image.Image:
         """``text`` as an RGB image of a random size no larger than ``self.size``."""
         size = self.pick_size(len(text), rng)
-        family = rng.choices(FAMILIES, self.family_weights)[0]
+        family = rng.choices(FAMILIES[: len(self.family_weights)], self.family_weights)[0]
+        if family == "hard":
+            return render_hard(text, size, self.fonts, rng)
         if family == "word":
             return render_word(text, size, rng, self.fonts)
         if family == "imagecaptcha":

@@ -55,6 +55,20 @@ def mix() -> Scheme:
     return MixScheme("mix", Charset.from_spec("@alnum"), 3, 8, 250, 100)
 
 
+@register_scheme("broad")
+def broad() -> Scheme:
+    """Broad training mix: 0-9A-Za-z, lengths 3-8, 60x24 to 780x80 and 220x160, all fonts.
+
+    Adds the fonts in the folders named by ``CAPTCHALAB_FONT_DIRS`` (``os.pathsep``-separated),
+    which changes the samples and the scheme's fingerprint.
+    """
+    from captchalab.schemes.fonts import font_dirs_from_env
+    from captchalab.schemes.mix_broad import BroadScheme
+
+    charset = Charset.from_spec("@alnum")
+    return BroadScheme("broad", charset, 3, 8, 780, 160, font_dirs=font_dirs_from_env())
+
+
 @register_scheme("merged4")
 def merged4() -> Scheme:
     """advCAPTCHA's deployed look, scaled down: 4 merged digits, no background noise, 120x40."""

@@ -1,0 +1,173 @@
+"""The ``broad`` scheme, its ``hard`` family and the broad font set."""
+
+from __future__ import annotations
+
+import csv
+import dataclasses
+import io
+import random
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+from typer.testing import CliRunner
+
+from captchalab.charset import DIGITS, LOWER, UPPER
+from captchalab.cli import app
+from captchalab.schemes import get_scheme
+from captchalab.schemes.fonts import (
+    BROAD_FONT_FILES,
+    FONT_DIRS_ENV,
+    SHIPPED_FONT_FILES,
+    broad_fonts,
+    fonts_dir,
+    fonts_from_dirs,
+    missing_glyphs,
+)
+from captchalab.schemes.mix import FAMILIES
+from captchalab.schemes.mix_broad import BroadScheme
+from captchalab.schemes.mix_hard import render_hard
+from captchalab.schemes.mix_word import glyph
+from captchalab.schemes.styled_render import load_font
+
+EXTREME_SIZES = [(60, 24), (780, 80), (780, 50), (200, 160), (100, 160), (130, 40)]
+
+
+def png_bytes(image: Image.Image) -> bytes:
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def broad() -> BroadScheme:
+    scheme = get_scheme("broad")
+    assert isinstance(scheme, BroadScheme)
+    return scheme
+
+
+def test_broad_preset_ranges_and_fonts(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv(FONT_DIRS_ENV, raising=False)
+    scheme = broad()
+    assert scheme.variable_size and scheme.size == (780, 160)
+    assert (scheme.min_width, scheme.min_height) == (60, 24)
+    assert (scheme.min_length, scheme.max_length) == (3, 8)
+    assert scheme.charset.symbols == DIGITS + UPPER + LOWER and scheme.charset.case_sensitive
+    assert scheme.fonts == broad_fonts() and len(scheme.fonts) == 59
+    assert len(scheme.family_weights) == len(FAMILIES) and scheme.family_weights[-1] > 0
+
+
+def test_broad_is_a_pure_function_of_seed_and_index() -> None:
+    first, second = broad(), broad()
+    for index in (0, 1, 2, 3, 4, 5, 17, 40):
+        image, text = first.sample_at(3, index)
+        again, text_again = second.sample_at(3, index)
+        assert text == text_again and png_bytes(image) == png_bytes(again)
+    # Out of order gives the same sample; another seed gives another one.
+    assert png_bytes(first.sample_at(3, 17)[0]) == png_bytes(second.sample_at(3, 17)[0])
+    assert png_bytes(first.sample_at(4, 17)[0]) != png_bytes(first.sample_at(3, 17)[0])
+
+
+def test_broad_sizes_cover_small_wide_and_tall_canvases() -> None:
+    scheme = broad()
+    rng = random.Random(0)
+    sizes = [scheme.pick_size(rng.randint(3, 8), rng) for _ in range(400)]
+    assert all(60 <= w <= 780 and 24 <= h <= 160 for w, h in sizes)
+    assert any(w >= 700 for w, _ in sizes) and any(w < 80 and h < 30 for w, h in sizes)
+    assert any(h >= 150 and w <= 220 for w, h in sizes)  # tall
+
+
+@pytest.mark.parametrize("family", FAMILIES)
+def test_every_family_renders_at_the_size_extremes(
+    family: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    weights = tuple(1.0 if name == family else 0.0 for name in FAMILIES)
+    scheme = dataclasses.replace(broad(), family_weights=weights)
+    for index, size in enumerate(EXTREME_SIZES):
+        monkeypatch.setattr(BroadScheme, "pick_size", lambda self, n, rng, size=size: size)
+        for length in (3, 8):
+            rng = random.Random(f"{family}:{index}:{length}")
+            text = "".join(rng.choice(scheme.charset.symbols) for _ in range(length))
+            image = scheme.render(text, rng)
+            assert image.mode == "RGB" and image.size == size, (family, size)
+            assert np.asarray(image.convert("L"), np.float32).std() > 5.0  # something drawn
+
+
+def test_hard_family_varies_and_is_seeded_only_by_its_rng() -> None:
+    fonts = broad_fonts()
+    images = [render_hard("Ab3xYz", (200, 60), fonts, random.Random(i)) for i in range(12)]
+    assert len({png_bytes(image) for image in images}) == 12
+    again = render_hard("Ab3xYz", (200, 60), fonts, random.Random(5))
+    assert png_bytes(again) == png_bytes(images[5])
+
+
+def test_broad_fonts_draw_every_symbol_and_keep_case_visible() -> None:
+    for path in broad_fonts():
+        assert missing_glyphs(path) == "", path
+        font = load_font(path, 40)
+        heights = {}
+        for char in "oO":
+            image, _ = glyph(char, font, (0, 0, 0), 0.0, (0, (0, 0, 0), False))
+            heights[char] = image.height
+        assert heights["o"] < 0.88 * heights["O"], path
+
+
+def test_missing_glyphs_are_detected(tmp_path: Path) -> None:
+    # A font reports a character it cannot draw (a private-use code point) as missing.
+    assert missing_glyphs(broad_fonts()[0], "A\ue000") == "\ue000"
+
+
+def test_shipped_font_folder_is_small_complete_and_licensed() -> None:
+    folder = fonts_dir()
+    on_disk = {p.name for p in folder.iterdir() if p.suffix.lower() in (".ttf", ".otf")}
+    assert on_disk == set(SHIPPED_FONT_FILES) | set(BROAD_FONT_FILES)
+    assert not set(SHIPPED_FONT_FILES) & set(BROAD_FONT_FILES)
+    total = sum(path.stat().st_size for path in folder.rglob("*") if path.is_file())
+    assert total <= 15 * 1024 * 1024, total
+    licences = (folder / "LICENSES.md").read_text(encoding="utf-8")
+    rows = [line for line in licences.splitlines() if line.startswith("| `")]
+    assert sorted(row.split("`")[1] for row in rows) == sorted(on_disk)
+
+
+def test_font_dirs_add_complete_fonts_and_change_the_fingerprint(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    extra = tmp_path / "fonts" / "nested"
+    extra.mkdir(parents=True)
+    shutil.copy(broad_fonts()[0], extra / "ExtraSans.ttf")
+    (extra / "broken.ttf").write_bytes(b"not a font")
+    (extra / "notes.txt").write_text("ignored")
+    assert fonts_from_dirs([tmp_path / "fonts"]) == (str((extra / "ExtraSans.ttf").resolve()),)
+    with pytest.raises(FileNotFoundError, match="does not exist"):
+        fonts_from_dirs([tmp_path / "nowhere"])
+
+    monkeypatch.delenv(FONT_DIRS_ENV, raising=False)
+    plain = broad()
+    monkeypatch.setenv(FONT_DIRS_ENV, f"{tmp_path / 'fonts'}")
+    widened = broad()
+    assert widened.fonts == (*plain.fonts, str((extra / "ExtraSans.ttf").resolve()))
+    assert widened.fingerprint() != plain.fingerprint()
+    assert (
+        BroadScheme(
+            "broad", plain.charset, 3, 8, 780, 160, font_dirs=(str(tmp_path / "fonts"),)
+        ).fonts
+        == widened.fonts
+    )
+
+
+def test_cli_generates_broad(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv(FONT_DIRS_ENV, raising=False)
+    out = tmp_path / "broad"
+    result = CliRunner().invoke(
+        app, ["generate", "--scheme", "broad", "-n", "8", "-o", str(out), "--workers", "1"]
+    )
+    assert result.exit_code == 0, result.output
+    with (out / "labels.csv").open(newline="", encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle))
+    assert len(rows) == 8
+    for index, row in enumerate(rows):
+        image, text = broad().sample_at(0, index)
+        assert row["label"] == text
+        with Image.open(out / row["filename"]) as written:
+            assert written.size == image.size
