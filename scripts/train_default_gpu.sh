@@ -46,24 +46,7 @@ if ! python -c "import captchalab.training, captcha" 2>/dev/null; then
 fi
 
 # 1. How fast can the workers render? (the trainer cannot use more samples than this)
-RATE=$(python - "$WORKERS" <<'PY'
-import sys, time
-from multiprocessing import get_context
-from captchalab.schemes import get_scheme
-
-def render(index: int) -> int:
-    get_scheme("broad").sample_at(12345, index)
-    return index
-
-workers = int(sys.argv[1])
-with get_context("spawn").Pool(workers) as pool:
-    pool.map(render, range(workers * 4))  # start-up and font loading
-    count = 400 * workers
-    start = time.perf_counter()
-    pool.map(render, range(count), chunksize=16)
-    print(f"{count / (time.perf_counter() - start):.0f}")
-PY
-)
+RATE=$(python scripts/render_rate.py broad --workers "$WORKERS" --per-worker "${PER_WORKER:-300}")
 STEPS=$(python -c "print(max(20, int($RATE * $MINUTES * 60 * 0.85 / $BATCH)))")
 echo "render rate: $RATE images/s on $WORKERS workers -> $STEPS steps of $BATCH"
 
