@@ -28,7 +28,7 @@ from captchalab.schemes.fonts import (
 )
 from captchalab.schemes.mix import FAMILIES
 from captchalab.schemes.mix_broad import BroadScheme
-from captchalab.schemes.mix_hard import render_hard
+from captchalab.schemes.mix_hard import GLYPH_STYLES, _styled_glyph, render_hard
 from captchalab.schemes.mix_word import glyph
 from captchalab.schemes.styled_render import load_font
 
@@ -171,3 +171,40 @@ def test_cli_generates_broad(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) ->
         assert row["label"] == text
         with Image.open(out / row["filename"]) as written:
             assert written.size == image.size
+
+
+@pytest.mark.parametrize("style", GLYPH_STYLES)
+def test_every_glyph_style_draws_ink_on_a_baseline(style: str) -> None:
+    for path in (broad_fonts()[0], broad_fonts()[-1]):
+        for size in (12, 48):
+            image, baseline = _styled_glyph(
+                "g", load_font(path, size), (10, 20, 30), 0.0, style, (2, (200, 0, 0))
+            )
+            alpha = image.getchannel("A")
+            assert alpha.getbbox() is not None and alpha.getextrema()[1] > 100, (style, size)
+            assert 0.0 < baseline < image.height  # "g" descends below its baseline
+
+
+def test_double_stroke_is_two_rings_not_a_filled_glyph() -> None:
+    solid, _ = _styled_glyph(
+        "O", load_font(broad_fonts()[0], 60), (0, 0, 0), 0.0, "solid", (2, (0, 0, 0))
+    )
+    double, _ = _styled_glyph(
+        "O", load_font(broad_fonts()[0], 60), (0, 0, 0), 0.0, "double", (2, (0, 0, 0))
+    )
+
+    def runs(image: Image.Image) -> int:  # stretches of ink across the middle row
+        row = (np.asarray(image.getchannel("A"))[image.height // 2] > 127).astype(np.int8)
+        return int(np.count_nonzero(np.diff(np.concatenate(([0], row))) == 1))
+
+    # A solid "O" crosses the middle row twice; doubled, each of its contours (outer and
+    # hole, left and right) becomes two lines, the two inside the hole may touch.
+    assert runs(solid) == 2 and runs(double) >= 7
+    assert double.width > solid.width
+
+
+def test_mix_weights_must_be_sane() -> None:
+    charset = broad().charset
+    for weights in ((), (0.5, -0.1, 0.6), (0.0, 0.0), (0.2,) * (len(FAMILIES) + 1)):
+        with pytest.raises(ValueError, match="weight"):
+            BroadScheme("broad", charset, 3, 8, 780, 160, family_weights=weights)

@@ -25,6 +25,7 @@ import io
 import math
 import random
 from collections.abc import Sequence
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -61,17 +62,21 @@ def render_hard(
     paper_luma, ink_luma = ((0, 80), (175, 255)) if dark else ((170, 255), (0, 110))
     paper = luma_colour(rng, paper_luma, rng.uniform(0, 60))
     saturation = rng.uniform(0, 160)
-    ink = with_contrast(luma_colour(rng, ink_luma, saturation), paper, 110)
+    style = rng.choices(GLYPH_STYLES, GLYPH_STYLE_WEIGHTS)[0]
+    ink = with_contrast(
+        luma_colour(rng, ink_luma, saturation), paper, 150 if style == "thin" else 110
+    )
     image, busy = _ground(size, rng, paper, ink)
     region = _letterbox(image, rng, paper, ink) if rng.random() < 0.15 else (0, 0, width, height)
-    strip, font_size = _text_strip(text, fonts, region, rng, (ink, ink_luma, saturation, paper))
+    inks = (ink, ink_luma, saturation, paper)
+    strip, font_size = _text_strip(text, fonts, region, rng, inks, style, 140 if busy else 100)
     layer = _place(strip, size, region, rng)
     band = layer.getchannel("A").getbbox() or region
     if rng.random() < 0.15:  # soft drop shadow
         image = _shadow(image, layer, rng, nudge(paper, _BLACK if not dark else _WHITE, 0.35))
     image = Image.alpha_composite(image.convert("RGBA"), layer).convert("RGB")
     _clutter(image, rng, band, font_size, (ink, ink_luma, paper), busy)
-    return _finish(image, rng, band)
+    return _finish(image, rng, band, fragile=style == "thin")
 
 
 # --- grounds ---
@@ -87,28 +92,42 @@ def _ground(
     image = Image.new("RGB", size, paper)
     luma = luminance(paper)
     # Keep the clutter near the paper's brightness, on the side away from the ink.
-    band = (luma - 45, luma + 25) if luma > luminance(ink) else (luma - 25, luma + 45)
+    band = (luma - 35, luma + 20) if luma > luminance(ink) else (luma - 20, luma + 35)
     if kind == "blobs":
-        _blobs(image, rng, band)
+        _blobs(image, rng, band, (ink, paper))
     else:
-        _confetti(image, rng, band)
+        _confetti(image, rng, band, (ink, paper))
     return image, True
 
 
-def _blobs(image: Image.Image, rng: random.Random, luma: tuple[float, float]) -> None:
+def _clear_of(colour: RGB, inks: tuple[RGB, RGB]) -> RGB:
+    """``colour``, pulled towards the paper until it is 90 luma away from the ink."""
+    ink, paper = inks
+    for amount in (0.0, 0.3, 0.6, 1.0):
+        moved = nudge(colour, paper, amount)
+        if abs(luminance(moved) - luminance(ink)) >= 90:
+            return moved
+    return paper
+
+
+def _blobs(
+    image: Image.Image, rng: random.Random, luma: tuple[float, float], inks: tuple[RGB, RGB]
+) -> None:
     """Heavy multi-colour ellipses over the whole ground, sometimes softened."""
     width, height = image.size
     pen = ImageDraw.Draw(image)
     for _ in range(rng.randint(5, 25)):
         x, y = rng.randrange(width), rng.randrange(height)
         rx, ry = rng.randint(3, max(4, height // 2)), rng.randint(3, max(4, height // 2))
-        colour = luma_colour(rng, luma, rng.uniform(40, 130))
+        colour = _clear_of(luma_colour(rng, luma, rng.uniform(30, 110)), inks)
         pen.ellipse((x - rx, y - ry, x + rx, y + ry), fill=colour)
     if rng.random() < 0.5:
         image.paste(image.filter(ImageFilter.GaussianBlur(rng.uniform(1.0, 4.0))))
 
 
-def _confetti(image: Image.Image, rng: random.Random, luma: tuple[float, float]) -> None:
+def _confetti(
+    image: Image.Image, rng: random.Random, luma: tuple[float, float], inks: tuple[RGB, RGB]
+) -> None:
     """Many short multi-colour strokes and dotted strokes."""
     width, height = image.size
     pen = ImageDraw.Draw(image)
@@ -117,7 +136,7 @@ def _confetti(image: Image.Image, rng: random.Random, luma: tuple[float, float])
         x, y = rng.randrange(width), rng.randrange(height)
         length, angle = rng.uniform(4, max(6, height / 2)), rng.uniform(0, math.pi)
         end = (x + length * math.cos(angle), y + length * math.sin(angle))
-        colour = luma_colour(rng, luma, rng.uniform(60, 160))
+        colour = _clear_of(luma_colour(rng, luma, rng.uniform(40, 130)), inks)
         if rng.random() < 0.5:
             pen.line(((x, y), end), fill=colour, width=rng.randint(1, 2))
         else:
@@ -168,15 +187,20 @@ def _text_strip(
     region: tuple[int, int, int, int],
     rng: random.Random,
     inks: tuple[RGB, tuple[float, float], float, RGB],
+    style: str,
+    contrast_min: float,
 ) -> tuple[Image.Image, int]:
-    """The word as an RGBA strip sized for ``region``, and its font size."""
+    """The word as an RGBA strip sized for ``region`` in glyph ``style``, and its font size.
+
+    Per-character colours keep ``contrast_min`` luma from the paper."""
     ink, luma, saturation, paper = inks
-    style = rng.choices(GLYPH_STYLES, GLYPH_STYLE_WEIGHTS)[0]
-    thin_fonts = [path for path in fonts if any(k in Path(path).name.lower() for k in _THIN_NAMES)]
+    thin_fonts = [path for path in fonts if _is_thin(path)]
     word_font = rng.choice(thin_fonts if style == "thin" and thin_fonts else fonts)
     mixed_fonts = rng.random() < 0.25
-    gap = rng.uniform(-0.45, -0.2) if rng.random() < 0.2 else rng.uniform(-0.25, 0.3)
+    gap = rng.uniform(-0.35, -0.15) if rng.random() < 0.2 else rng.uniform(-0.15, 0.3)
     font_size = _font_size(text, word_font, region, gap, rng)
+    if style == "double" and font_size < 22:  # the two rings would merge
+        style = "outline"
     rotation = rng.choices((0.0, 15.0, rng.uniform(30.0, 60.0), 90.0), (0.2, 0.4, 0.25, 0.15))[0]
     size_jitter = 0.25 if rng.random() < 0.35 else 0.05
     per_char_colour = rng.random() < 0.4
@@ -188,7 +212,9 @@ def _text_strip(
         path = rng.choice(fonts) if mixed_fonts else word_font
         jitter = size_jitter if char not in SIZE_SENSITIVE else min(size_jitter, 0.06)
         font = draw.load_font(path, max(8, round(font_size * (1.0 + rng.uniform(-jitter, jitter)))))
-        fill = with_contrast(luma_colour(rng, luma, saturation), paper) if per_char_colour else ink
+        fill = ink
+        if per_char_colour:
+            fill = with_contrast(luma_colour(rng, luma, saturation), paper, contrast_min)
         tilt = rng.uniform(-rotation, rotation)
         glyphs.append(_styled_glyph(char, font, fill, tilt, style, (line, edge)))
     gaps = [gap + rng.uniform(-0.05, 0.05) for _ in text]
@@ -204,9 +230,11 @@ def _text_strip(
     if rng.random() < 0.25:
         amplitude = rng.uniform(0.05, 0.2) * font_size
         strip = wave(strip, amplitude, rng.uniform(0.4, 1.2) * strip.width, rng.uniform(0, 6.3))
-    if rng.random() < 0.15:
+    solid = style in ("solid", "outline")  # thin strokes would not survive these
+    effect = rng.choices(("none", "texture", "extrude"), (0.55, 0.25, 0.2))[0] if solid else "none"
+    if effect == "texture" and font_size >= 24:
         strip = _texture(strip, rng)
-    if rng.random() < 0.12:
+    elif effect == "extrude":
         strip = _extrude(strip, rng, nudge(ink, contrast, 0.45), max(2, font_size // 8))
     if rng.random() < 0.2:
         strip = strip.rotate(rng.uniform(-12, 12), resample=Image.Resampling.BILINEAR, expand=True)
@@ -219,7 +247,7 @@ def _font_size(
     """Either text filling the region's height or small text with wide margins."""
     left, top, right, bottom = region
     width, height = right - left, bottom - top
-    small = rng.random() < (0.6 if height > 1.5 * 45 else 0.3)
+    small = height >= 50 and rng.random() < (0.6 if height > 1.5 * 45 else 0.3)
     share = rng.uniform(0.3, 0.55) if small else rng.uniform(0.55, 0.85)
     wanted = max(10, round(height * share))
     advance = draw.load_font(path, wanted).getlength(text) * (1.0 + gap) + 0.3 * wanted
@@ -243,21 +271,37 @@ def _styled_glyph(
         return glyph(char, font, fill, rotation, (width, fill, True))
     image, baseline = glyph(char, font, fill, rotation, (0, fill, False))
     if style == "double":
-        return _double_stroke(image, fill, width), baseline + 2 * width + 1
-    if style == "thin" and font.size >= 30:
+        return _double_stroke(image, fill, width), baseline + 2 * min(width, 3) + 1
+    if style == "thin" and font.size >= 36 and not _is_thin(str(font.path)):
         thinner = image.getchannel("A").filter(ImageFilter.MinFilter(3))
         if thinner.getbbox() is not None:
             image.putalpha(thinner)
     return image, baseline
 
 
+@lru_cache(maxsize=1024)
+def _is_thin(path: str) -> bool:
+    return any(key in Path(path).name.lower() for key in _THIN_NAMES)
+
+
+def _grow(
+    mask: Image.Image, radius: int, rank: type[ImageFilter.MaxFilter | ImageFilter.MinFilter]
+) -> Image.Image:
+    """``mask`` dilated (``MaxFilter``) or eroded (``MinFilter``) by ``radius`` px, in 3x3
+    steps (much faster than one large rank filter)."""
+    for _ in range(radius):
+        mask = mask.filter(rank(3))
+    return mask
+
+
 def _double_stroke(image: Image.Image, fill: RGB, width: int) -> Image.Image:
     """Two concentric outlines of a glyph: one on its edge, one ``width`` + 1 px outside."""
+    width = min(width, 3)
     pad = 2 * width + 1
     alpha = ImageOps.expand(image.getchannel("A"), pad, fill=0)
-    inner = ImageChops.subtract(alpha, alpha.filter(ImageFilter.MinFilter(2 * width + 1)))
-    near = alpha.filter(ImageFilter.MaxFilter(2 * (width + 1) + 1))
-    far = alpha.filter(ImageFilter.MaxFilter(2 * pad + 1))
+    inner = ImageChops.subtract(alpha, _grow(alpha, width, ImageFilter.MinFilter))
+    near = _grow(alpha, width + 1, ImageFilter.MaxFilter)
+    far = _grow(near, pad - width - 1, ImageFilter.MaxFilter)
     rings = ImageChops.lighter(inner, ImageChops.subtract(far, near))
     out = Image.new("RGBA", alpha.size, (*fill, 0))
     out.putalpha(rings)
@@ -279,7 +323,7 @@ def _texture(strip: Image.Image, rng: random.Random) -> Image.Image:
         pattern = (((ys + slope * xs).astype(np.int64) % step) < step - 1).astype(np.float32)
     else:
         grain = np.random.default_rng(rng.getrandbits(63))
-        pattern = grain.uniform(0.5, 1.0, alpha.shape).astype(np.float32)
+        pattern = grain.uniform(0.65, 1.0, alpha.shape).astype(np.float32)
     out = strip.copy()
     out.putalpha(Image.fromarray(np.rint(alpha * pattern).astype(np.uint8)))
     return out
@@ -360,25 +404,30 @@ def _clutter(
         noise(image, rng, exact(ink) if rng.random() < 0.5 else (luma, luma, luma))
 
 
-def _finish(image: Image.Image, rng: random.Random, band: tuple[int, int, int, int]) -> Image.Image:
-    """Inversion, low resolution, palette quantisation, JPEG and mild blur, at random."""
+def _finish(
+    image: Image.Image, rng: random.Random, band: tuple[int, int, int, int], fragile: bool
+) -> Image.Image:
+    """Inversion, low resolution, palette quantisation, JPEG and mild blur, at random
+    (no low resolution, palette or blur and only mild JPEG for ``fragile``, thin, text)."""
     if rng.random() < 0.08:
         image = ImageOps.invert(image)
     text_height = band[3] - band[1]
-    if rng.random() < 0.2 and text_height >= 20:  # keep the text >= 12 px tall when small
+    if (
+        rng.random() < 0.2 and text_height >= 20 and not fragile
+    ):  # keep the text >= 12 px tall when small
         factor = rng.uniform(1.4, min(3.0, text_height / 12))
         small = (max(8, round(image.width / factor)), max(8, round(image.height / factor)))
         down = rng.choice((Image.Resampling.BOX, Image.Resampling.BILINEAR))
         up = rng.choice((Image.Resampling.NEAREST, Image.Resampling.BILINEAR))
         image = image.resize(small, down).resize(image.size, up)
-    if rng.random() < 0.15:  # GIF-like palette
+    if rng.random() < 0.15 and not fragile:  # GIF-like palette
         dither = rng.choice((Image.Dither.NONE, Image.Dither.FLOYDSTEINBERG))
-        image = image.quantize(colors=rng.choice((4, 8, 16, 32, 64)), dither=dither)
+        image = image.quantize(colors=rng.choice((8, 16, 32, 64)), dither=dither)
         image = image.convert("RGB")
-    if rng.random() < 0.1:
+    if rng.random() < 0.1 and not fragile:
         image = image.filter(ImageFilter.GaussianBlur(rng.uniform(0.3, 0.8)))
     if rng.random() < 0.3:
         buffer = io.BytesIO()
-        image.save(buffer, format="JPEG", quality=rng.randint(10, 70))
+        image.save(buffer, format="JPEG", quality=rng.randint(40 if fragile else 12, 75))
         image = Image.open(io.BytesIO(buffer.getvalue())).convert("RGB")
     return image
