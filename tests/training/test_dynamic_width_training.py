@@ -95,3 +95,8 @@ def test_width_sorted_batches_are_a_permutation_of_similar_widths() -> None:
         return int((blocks.max(axis=1, keepdims=True) - blocks).sum())
 
     assert padding(sorted_order) < padding(order) / 4
+
+
+def test_dynamic_width_is_refused_for_fixed_width_models(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="dynamic_width needs a width-free CTC model"):
+        train(replace(TINY, model="multihead", model_args={}), tmp_path / "run")

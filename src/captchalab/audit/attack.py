@@ -16,11 +16,10 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 from PIL import Image
 
 from captchalab.audit.budgets import Budget
-from captchalab.audit.targets import AuditTarget
+from captchalab.audit.targets import AuditTarget, TestImages
 from captchalab.charset import Charset
 from captchalab.data.preprocess import Preprocessing
 
@@ -62,7 +61,7 @@ def train_attacker(
     model: str,
     budget: Budget,
     work: Path,
-    test: np.ndarray,
+    test: TestImages,
     test_texts: list[str],
     seed: int,
     init: str | None = None,
@@ -115,13 +114,15 @@ def train_attacker(
     return Trained(point, run_dir / "last", predictions)
 
 
-def predict_checkpoint(checkpoint: Path, images: np.ndarray) -> list[str]:
+def predict_checkpoint(checkpoint: Path, test: TestImages) -> list[str]:
+    """The checkpoint's answers on the test captchas, read as its own preprocessing says."""
     from captchalab.objectives import create_objective
     from captchalab.training.checkpoint import load_checkpoint
     from captchalab.training.predict import predict_arrays
 
     network, meta = load_checkpoint(checkpoint)
     objective = create_objective(meta.objective, meta.charset, meta.max_length)
+    images = test.arrays(meta.preprocessing)
     return [
         p.text for p in predict_arrays(network, objective, images, preprocessing=meta.preprocessing)
     ]
@@ -134,7 +135,7 @@ def score(labels: list[str], predictions: list[str], case_sensitive: bool) -> tu
     return result.exact_accuracy, result.character_error_rate
 
 
-def zero_shot_default(charset: Charset, test: np.ndarray, test_texts: list[str]) -> dict[str, Any]:
+def zero_shot_default(charset: Charset, test: TestImages, test_texts: list[str]) -> dict[str, Any]:
     """The shipped default model, untrained on this scheme, told the scheme's symbols."""
     from captchalab.inference.solver import Solver
 
@@ -143,7 +144,7 @@ def zero_shot_default(charset: Charset, test: np.ndarray, test_texts: list[str])
     if missing and charset.case_sensitive:
         return {"name": "default (zero-shot)", "available": False, "note": f"cannot read {missing}"}
     restricted = solver.restricted("".join(s for s in charset.symbols if s in solver.symbols))
-    predictions = [p.text for p in restricted.solve_arrays(test)]
+    predictions = [p.text for p in restricted.solve_arrays(test.arrays(solver.preprocessing))]
     accuracy, cer = score(test_texts, predictions, charset.case_sensitive)
     return {
         "name": "default (zero-shot)",

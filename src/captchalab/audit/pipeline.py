@@ -11,12 +11,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
-import numpy as np
-
 from captchalab.audit import plots
 from captchalab.audit.advice import advise
 from captchalab.audit.attack import (
-    PREPROCESSING,
     Point,
     Trained,
     train_attacker,
@@ -28,7 +25,8 @@ from captchalab.audit.curves import costs, fit_power_law
 from captchalab.audit.image_factors import measure, relate
 from captchalab.audit.saliency import attention_maps, gradient_saliency, has_attention
 from captchalab.audit.sensitivity import factor_rows, planned_runs
-from captchalab.audit.targets import AuditTarget, test_arrays
+from captchalab.audit.targets import AuditTarget, TestImages
+from captchalab.training.checkpoint import load_meta
 
 MODELS = ("crnn", "multihead", "attention")
 FINETUNE_MODEL = "crnn"  # the shipped default model's family
@@ -127,7 +125,7 @@ def audit_target(
     largest = max(target.available(s) for s in budget.sizes)
     target.pool(largest, work / "data", options.workers)
     raw_images, test_texts = target.test_images(budget.test_size)
-    test = test_arrays(raw_images, PREPROCESSING)
+    test = TestImages(raw_images)
 
     def run(samples: int, steps: int, model: str, init: str | None) -> Trained:
         mode = "fine-tuned" if init else "scratch"
@@ -291,7 +289,7 @@ def _sensitivity_base(
     options: AuditOptions,
     trained: dict[str, list[Trained]],
     work: Path,
-    test: np.ndarray,
+    test: TestImages,
     test_texts: list[str],
     reporter: Reporter,
 ) -> tuple[Point, str, str | None]:
@@ -336,7 +334,7 @@ def _pick_examples(labels: list[str], predictions: list[str], count: int) -> lis
 def _saliency(
     trained: dict[str, list[Trained]],
     models: Sequence[str],
-    test: np.ndarray,
+    test: TestImages,
     labels: list[str],
     count: int,
     figures: dict[str, bytes],
@@ -347,7 +345,7 @@ def _saliency(
         family = [runs[-1] for runs in trained.values() if runs[-1].point.model == model]
         last = max(family, key=lambda run: run.point.accuracy)
         chosen = _pick_examples(labels, last.predictions, count)
-        images = test[chosen]
+        images = test.arrays(load_meta(last.checkpoint).preprocessing)[chosen]
         captions = [
             f"{'ok' if labels[i] == last.predictions[i] else 'WRONG'}: "
             f"{labels[i]} -> {last.predictions[i] or '(none)'}"

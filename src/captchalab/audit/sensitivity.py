@@ -15,9 +15,9 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from captchalab.audit.attack import PREPROCESSING, Point, train_attacker
+from captchalab.audit.attack import Point, train_attacker
 from captchalab.audit.budgets import Budget
-from captchalab.audit.targets import AuditTarget, from_scheme, test_arrays
+from captchalab.audit.targets import AuditTarget, TestImages, from_scheme
 from captchalab.audit.variants import FACTORS, Variant, vary
 
 Train = Callable[[str], None]
@@ -64,7 +64,7 @@ def factor_rows(
             model,
             budget,
             work_dir,
-            test_arrays(images, PREPROCESSING),
+            TestImages(images),
             texts,
             seed,
             init=init,

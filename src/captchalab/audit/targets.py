@@ -102,6 +102,24 @@ def test_arrays(images: list[Image.Image], spec: Preprocessing) -> np.ndarray:
     return np.stack([np.round(to_array(image, spec) * 255).astype(np.uint8) for image in images])
 
 
+@dataclass
+class TestImages:
+    """An audit's test captchas, as model input for whichever preprocessing an attacker
+    reads (the default model's input may differ from the from-scratch attackers'), each
+    computed once."""
+
+    images: list[Image.Image]
+    _arrays: dict[Preprocessing, np.ndarray] = field(default_factory=dict, repr=False)
+
+    def arrays(self, spec: Preprocessing) -> np.ndarray:
+        if spec not in self._arrays:
+            self._arrays[spec] = test_arrays(self.images, spec)
+        return self._arrays[spec]
+
+    def __len__(self) -> int:
+        return len(self.images)
+
+
 def scheme_target(spec: str) -> AuditTarget:
     scheme = get_scheme(spec)
     return from_scheme(scheme, spec)

@@ -135,6 +135,12 @@ def _training_state(optimizer: torch.optim.Optimizer) -> tuple[dict[str, torch.T
     return tensors, {"param_groups": state["param_groups"], "scalars": scalars}
 
 
+def load_meta(path: str | Path) -> CheckpointMeta:
+    """A checkpoint's metadata alone (no weights are read)."""
+    folder = resolve_checkpoint(path)
+    return CheckpointMeta.from_dict(json.loads((folder / META_FILE).read_text()))
+
+
 def load_checkpoint(
     path: str | Path, device: str | torch.device = "cpu"
 ) -> tuple[nn.Module, CheckpointMeta]:

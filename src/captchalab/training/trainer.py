@@ -139,6 +139,11 @@ def _setup_model(
         )
         meta = replace(init_meta, config=config.to_dict(), step=0, metrics=None)
         return meta, init_model, data
+    if config.dynamic_width and model_entry(config.model).objective != "ctc":
+        raise ValueError(
+            f"dynamic_width needs a width-free CTC model (crnn, cnnctc); {config.model!r} "
+            "reads a fixed width"
+        )
     data = prepare_data(config, cache_dir, progress=progress)
     meta = CheckpointMeta(
         model_name=config.model,
