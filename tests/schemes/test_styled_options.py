@@ -233,3 +233,11 @@ def test_options_draw_no_random_numbers_when_off() -> None:
         "t", Charset.from_spec("@alnum"), 4, 6, 160, 60, style=Style(font_size=(28, 34))
     ).render("AB12", rng_b)
     assert rng_a.random() == rng_b.random()
+
+
+def test_every_style_and_colour_key_is_documented() -> None:
+    from dataclasses import fields
+
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "yaml-schemes.md").read_text()
+    keys = [item.name for item in fields(Style)] + [item.name for item in fields(Colours)]
+    assert [key for key in keys if f"`{key}`" not in doc] == []

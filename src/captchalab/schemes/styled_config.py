@@ -16,6 +16,7 @@ A scheme file (see ``configs/schemes/``) looks like::
       noise_lines: 3
       colours: {background: [[230, 255], [230, 255], [230, 255]], text: [[0, 120], 0, 0]}
 
+Every option is described in ``docs/yaml-schemes.md``.
 Colours are three channel entries, each a [low, high] range or one value. The file is read
 strictly (:mod:`captchalab.strict_config`): unknown keys and wrong types anywhere are errors
 that name the file, the key, the expected type and the value.

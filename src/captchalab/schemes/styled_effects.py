@@ -109,14 +109,15 @@ def draw_text_lines(
     colours: ColourRange,
 ) -> None:
     """Draw in place ``count`` lines across ``text_box`` (left, top, right, bottom), each
-    entering and leaving within the text's rows so that it crosses every glyph; ``dotted``
-    draws them as rows of dots."""
+    entering and leaving within the middle 60% of the text's rows so that it crosses every
+    glyph; ``dotted`` draws them as rows of dots."""
     draw = ImageDraw.Draw(image)
     left, top, right, bottom = text_box
     reach = max(2, (right - left) // 20)
+    low, high = top + round(0.2 * (bottom - top)), bottom - round(0.2 * (bottom - top))
     for _ in range(count):
-        start = (left - rng.randint(0, reach), rng.randint(top, bottom))
-        end = (right + rng.randint(0, reach), rng.randint(top, bottom))
+        start = (left - rng.randint(0, reach), rng.randint(low, high))
+        end = (right + rng.randint(0, reach), rng.randint(low, high))
         colour, width = sample_colour(rng, colours), rng.randint(*widths)
         if not dotted:
             draw.line((start, end), fill=colour, width=width)
