@@ -1,10 +1,15 @@
 """captchalab against peer solvers (ddddocr, Tesseract) on fixed test sets, in one run.
 
     python benchmarks/peers.py --model default --count 500 --out benchmarks/results/peers.md
+    python benchmarks/peers.py --sets 'heldout_*' --no-kaggle --out /tmp/heldout.md
 
 Sets: every registered scheme preset (``mix`` too once registered), every YAML scheme in
-``configs/schemes/``, the PyPI generators of ``generators.py`` and the ``test`` split of
-``../shared/data/kaggle_captcha_v2``. Per set and solver it reports exact and
+``configs/schemes/`` (among them the ``heldout_*`` families that no training preset draws:
+wide and tall canvases, hollow, double, thin and extruded glyphs, blobs, letterbox bars,
+lines and dotted lines through the text, 90-degree tilts, wavy baselines, inverted
+colours, low resolution with JPEG, GIF palettes, grids, blur and speckle), the PyPI
+generators of ``generators.py`` and the ``test`` split of ``../shared/data/kaggle_captcha_v2``
+(``--sets`` picks some by name). Per set and solver it reports exact and
 case-insensitive accuracy, character error rate, single-image latency p50/p99 (one image
 per call, after warm-up) and batched throughput (captchalab: batches of 64; peers: one image
 per call, they have no batch API), with ratios to ddddocr. All solvers run in this process
@@ -20,6 +25,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timezone
+from fnmatch import fnmatch
 from functools import partial
 from pathlib import Path
 
@@ -80,6 +86,14 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         action="store_true",
         help="do not tell solvers the set's symbols (no captchalab restricted(), no ddddocr "
         "set_ranges, no Tesseract whitelist)",
+    )
+    parser.add_argument(
+        "--sets",
+        nargs="+",
+        default=None,
+        metavar="PATTERN",
+        help="only the sets whose names match one of these shell patterns (e.g. 'heldout_*'); "
+        "default: every set",
     )
     parser.add_argument("--out", type=Path, default=Path("benchmarks/results/peers.md"))
     return parser.parse_args(argv)
@@ -232,6 +246,10 @@ def build_sets(
 ) -> list[BenchSet]:
     kaggle = None if args.no_kaggle else args.kaggle
     builders = list(set_builders(args.count, kaggle, args.kaggle_limit, note))
+    if args.sets:
+        builders = [(n, b) for n, b in builders if any(fnmatch(n, p) for p in args.sets)]
+        if not builders:
+            sys.exit(f"error: no test set matches --sets {' '.join(args.sets)}")
     task = bar.add_task("building test sets", total=len(builders))
     sets = []
     for name, build in builders:

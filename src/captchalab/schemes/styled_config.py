@@ -6,7 +6,7 @@ A scheme file (see ``configs/schemes/``) looks like::
     charset: "@alnum"         # "@name" of a named set, or the symbols themselves
     case_sensitive: true
     length: [4, 6]            # or one number
-    size: [160, 60]           # width, height
+    size: [160, 60]           # width, height; each also a [low, high] range per image
     style:                    # every key optional: the fields of Style
       fonts: [fonts/a.ttf]    # relative paths are resolved against the YAML file's folder
       font_size: [30, 42]     # ranges are [low, high] or one number
@@ -16,6 +16,7 @@ A scheme file (see ``configs/schemes/``) looks like::
       noise_lines: 3
       colours: {background: [[230, 255], [230, 255], [230, 255]], text: [[0, 120], 0, 0]}
 
+Every option is described in ``docs/yaml-schemes.md``.
 Colours are three channel entries, each a [low, high] range or one value. The file is read
 strictly (:mod:`captchalab.strict_config`): unknown keys and wrong types anywhere are errors
 that name the file, the key, the expected type and the value.
@@ -31,6 +32,7 @@ from pydantic import BeforeValidator
 
 from captchalab.charset import Charset
 from captchalab.schemes.fonts import shipped_fonts
+from captchalab.schemes.styled_glyphs import GLYPH_STYLES, GlyphStyle
 from captchalab.schemes.styled_render import ColourRange
 from captchalab.strict_config import STRICT, read_yaml, validate
 
@@ -61,11 +63,15 @@ _LIGHT: ColourRange = ((220, 255), (220, 255), (220, 255))
 _DARK: ColourRange = ((0, 120), (0, 120), (0, 120))
 _DARKER: ColourRange = ((0, 60), (0, 60), (0, 60))
 _GREY: ColourRange = ((150, 200), (150, 200), (150, 200))
+_ANY: ColourRange = ((0, 255), (0, 255), (0, 255))
+_BLACK: ColourRange = ((0, 30), (0, 30), (0, 30))
 
 
 @dataclass(frozen=True)
 class Colours:
-    """Per-channel (red, green, blue) ranges; ``noise=None`` draws noise in text colours."""
+    """Per-channel (red, green, blue) ranges; ``noise=None`` and ``lines=None`` draw noise
+    and lines through the text in text colours. ``outline`` also colours the sides of
+    ``extrude`` glyphs; ``blobs`` and ``letterbox`` colour those backgrounds."""
 
     __pydantic_config__ = STRICT
 
@@ -74,6 +80,9 @@ class Colours:
     noise: ColourSpec | None = None
     outline: ColourSpec = _DARKER
     grid: ColourSpec = _GREY
+    blobs: ColourSpec = _ANY
+    letterbox: ColourSpec = _BLACK
+    lines: ColourSpec | None = None
 
     def __post_init__(self) -> None:
         for item in fields(self):
@@ -94,7 +103,21 @@ class Style:
     width in pixels (0: none). ``colour_per``: one text colour per ``"char"`` or per
     ``"word"``. ``noise_*``: counts; ``dot_size``: dot diameters; ``line_width``: width of
     noise lines and arcs, in pixels. ``grid``: spacing (low, high) of background grid lines
-    in pixels, (0, 0) for none. ``blur``: radius of a Gaussian blur applied last (0: none).
+    in pixels, (0, 0) for none. ``blur``: radius of a Gaussian blur (0: none).
+
+    Options that are off by default (see ``docs/yaml-schemes.md``): ``glyph_style``
+    (``fill``; ``hollow``, ``double``, ``thin``, ``extrude``) with ``stroke_width`` (ring
+    width or pixels eroded) and ``extrude_depth`` / ``extrude_angle`` (pixels, degrees; 0 is
+    right, 90 down); ``colour_jitter``: each channel of each character moved up to this much
+    from the word colour; ``baseline_wave``: amplitude of a sine baseline as a fraction of
+    the tallest glyph, ``baseline_period`` in characters; ``placement``: ``anywhere`` or
+    ``centre`` (moved up to ``placement_jitter`` of the free room); ``blobs``: count of
+    filled ellipses behind the text, ``blob_radius`` a fraction of the height;
+    ``letterbox``: height of bars across top and bottom, a fraction of the height;
+    ``text_lines``: count of lines crossing the whole text, ``text_line_width`` pixels,
+    ``text_line_dotted``; then, in this order after the blur: ``invert``, ``downscale``
+    (factor < 1 of a shrink and enlarge back), ``gif_colours`` (palette size, 0: none) and
+    ``jpeg_quality`` (1-95, 0: none).
     """
 
     __pydantic_config__ = STRICT
@@ -116,6 +139,25 @@ class Style:
     grid: Range[int] = (0, 0)
     blur: float = 0.0
     colours: Colours = field(default_factory=Colours)
+    glyph_style: GlyphStyle = "fill"
+    stroke_width: Range[int] = (2, 2)
+    extrude_depth: Range[int] = (4, 6)
+    extrude_angle: Range[float] = (30.0, 60.0)
+    colour_jitter: int = 0
+    baseline_wave: float = 0.0
+    baseline_period: Range[float] = (3.0, 5.0)
+    placement: Literal["anywhere", "centre"] = "anywhere"
+    placement_jitter: float = 0.3
+    blobs: Range[int] = (0, 0)
+    blob_radius: Range[float] = (0.15, 0.4)
+    letterbox: Range[float] = (0.0, 0.0)
+    text_lines: Range[int] = (0, 0)
+    text_line_width: Range[int] = (1, 2)
+    text_line_dotted: bool = False
+    invert: bool = False
+    downscale: Range[float] = (1.0, 1.0)
+    gif_colours: Range[int] = (0, 0)
+    jpeg_quality: Range[int] = (0, 0)
 
     def __post_init__(self) -> None:
         missing = [font for font in self.fonts if not Path(font).is_file()]
@@ -133,12 +175,58 @@ class Style:
             _check_range("grid", self.grid, 2)
         if self.rotation < 0 or self.warp < 0 or self.outline < 0 or self.blur < 0:
             raise ValueError("style: rotation, warp, outline and blur must not be negative")
+        if self.rotation > 180:
+            raise ValueError(f"style.rotation: at most 180 degrees, got {self.rotation}")
+        self._check_options()
+
+    def _check_options(self) -> None:
+        """The options that are off by default."""
+        if self.glyph_style not in GLYPH_STYLES:
+            raise ValueError(
+                f"style.glyph_style: {self.glyph_style!r} is not one of {GLYPH_STYLES}"
+            )
+        if self.placement not in ("anywhere", "centre"):
+            raise ValueError(f"style.placement: {self.placement!r} is not 'anywhere' or 'centre'")
+        for name, minimum in (
+            ("stroke_width", 1),
+            ("extrude_depth", 1),
+            ("extrude_angle", -360.0),
+            ("baseline_period", 0.5),
+            ("blobs", 0),
+            ("blob_radius", 0.01),
+            ("text_lines", 0),
+            ("text_line_width", 1),
+        ):
+            _check_range(name, getattr(self, name), minimum)
+        _check_bounded("extrude_angle", self.extrude_angle, -360.0, 360.0)
+        _check_bounded("letterbox", self.letterbox, 0.0, 0.35)
+        _check_bounded("downscale", self.downscale, 0.05, 1.0)
+        if self.gif_colours != (0, 0):
+            _check_bounded("gif_colours", self.gif_colours, 2, 256)
+        if self.jpeg_quality != (0, 0):
+            _check_bounded("jpeg_quality", self.jpeg_quality, 1, 95)
+        for name, low, high in (
+            ("colour_jitter", 0, 255),
+            ("baseline_wave", 0.0, 2.0),
+            ("placement_jitter", 0.0, 1.0),
+        ):
+            value = getattr(self, name)
+            if not low <= value <= high:
+                raise ValueError(f"style.{name}: need {low} <= value <= {high}, got {value}")
 
 
 def _check_range(name: str, pair: tuple[float, float], minimum: float) -> None:
     low, high = pair
     if not minimum <= low <= high:
         raise ValueError(f"style.{name}: need {minimum} <= low <= high, got {list(pair)}")
+
+
+def _check_bounded(name: str, pair: tuple[float, float], minimum: float, maximum: float) -> None:
+    low, high = pair
+    if not minimum <= low <= high <= maximum:
+        raise ValueError(
+            f"style.{name}: need {minimum} <= low <= high <= {maximum}, got {list(pair)}"
+        )
 
 
 @dataclass(frozen=True)
@@ -152,6 +240,8 @@ class SchemeConfig:
     width: int
     height: int
     style: Style
+    min_width: int | None = None
+    min_height: int | None = None
 
 
 @dataclass(frozen=True)
@@ -163,7 +253,7 @@ class _SchemeFile:
     name: str
     charset: str
     length: Range[int]
-    size: tuple[int, int]
+    size: tuple[Range[int], Range[int]]
     case_sensitive: bool = True
     style: Style = field(default_factory=Style)
 
@@ -191,7 +281,12 @@ def parse_scheme(data: object, base_dir: Path, source: str = "scheme") -> Scheme
     if isinstance(data, dict) and data.get("style") is None:
         data = {key: value for key, value in data.items() if key != "style"}
     parsed = validate(_SchemeFile, _resolve_fonts(data, base_dir), source)
-    (min_length, max_length), (width, height) = parsed.length, parsed.size
+    (min_length, max_length), ((min_width, width), (min_height, height)) = (
+        parsed.length,
+        parsed.size,
+    )
+    if not 8 <= min_width <= width or not 8 <= min_height <= height:
+        raise ValueError(f"{source}: size: need 8 <= low <= high, got {list(parsed.size)}")
     try:
         charset = Charset.from_spec(parsed.charset, parsed.case_sensitive)
     except ValueError as error:
@@ -204,6 +299,8 @@ def parse_scheme(data: object, base_dir: Path, source: str = "scheme") -> Scheme
         width=width,
         height=height,
         style=parsed.style,
+        min_width=min_width if min_width != width else None,
+        min_height=min_height if min_height != height else None,
     )
 
 
