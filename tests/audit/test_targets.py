@@ -1,11 +1,14 @@
+"""The audit's test captchas, read at each attacker's own preprocessing."""
+
+from __future__ import annotations
+
+from PIL import Image
+
+from captchalab.audit.targets import TestImages
+from captchalab.data.preprocess import Preprocessing
 
 
 def test_test_images_give_each_preprocessing_its_own_arrays() -> None:
-    from PIL import Image
-
-    from captchalab.audit.targets import TestImages
-    from captchalab.data.preprocess import Preprocessing
-
     images = [Image.new("RGB", (200, 50), (240, 240, 240)) for _ in range(3)]
     test = TestImages(images)
     fixed = Preprocessing(height=32, width=128, resize="pad")
