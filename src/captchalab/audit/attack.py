@@ -19,7 +19,7 @@ from typing import Any
 from PIL import Image
 
 from captchalab.audit.budgets import Budget
-from captchalab.audit.targets import AuditTarget, TestImages
+from captchalab.audit.targets import AuditTarget, ScoringImages
 from captchalab.charset import Charset
 from captchalab.data.preprocess import Preprocessing
 
@@ -61,7 +61,7 @@ def train_attacker(
     model: str,
     budget: Budget,
     work: Path,
-    test: TestImages,
+    test: ScoringImages,
     test_texts: list[str],
     seed: int,
     init: str | None = None,
@@ -114,7 +114,7 @@ def train_attacker(
     return Trained(point, run_dir / "last", predictions)
 
 
-def predict_checkpoint(checkpoint: Path, test: TestImages) -> list[str]:
+def predict_checkpoint(checkpoint: Path, test: ScoringImages) -> list[str]:
     """The checkpoint's answers on the test captchas, read as its own preprocessing says."""
     from captchalab.objectives import create_objective
     from captchalab.training.checkpoint import load_checkpoint
@@ -135,7 +135,9 @@ def score(labels: list[str], predictions: list[str], case_sensitive: bool) -> tu
     return result.exact_accuracy, result.character_error_rate
 
 
-def zero_shot_default(charset: Charset, test: TestImages, test_texts: list[str]) -> dict[str, Any]:
+def zero_shot_default(
+    charset: Charset, test: ScoringImages, test_texts: list[str]
+) -> dict[str, Any]:
     """The shipped default model, untrained on this scheme, told the scheme's symbols."""
     from captchalab.inference.solver import Solver
 

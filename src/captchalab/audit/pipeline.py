@@ -25,7 +25,7 @@ from captchalab.audit.curves import costs, fit_power_law
 from captchalab.audit.image_factors import measure, relate
 from captchalab.audit.saliency import attention_maps, gradient_saliency, has_attention
 from captchalab.audit.sensitivity import factor_rows, planned_runs
-from captchalab.audit.targets import AuditTarget, TestImages
+from captchalab.audit.targets import AuditTarget, ScoringImages
 from captchalab.training.checkpoint import load_meta
 
 MODELS = ("crnn", "multihead", "attention")
@@ -125,7 +125,7 @@ def audit_target(
     largest = max(target.available(s) for s in budget.sizes)
     target.pool(largest, work / "data", options.workers)
     raw_images, test_texts = target.test_images(budget.test_size)
-    test = TestImages(raw_images)
+    test = ScoringImages(raw_images)
 
     def run(samples: int, steps: int, model: str, init: str | None) -> Trained:
         mode = "fine-tuned" if init else "scratch"
@@ -289,7 +289,7 @@ def _sensitivity_base(
     options: AuditOptions,
     trained: dict[str, list[Trained]],
     work: Path,
-    test: TestImages,
+    test: ScoringImages,
     test_texts: list[str],
     reporter: Reporter,
 ) -> tuple[Point, str, str | None]:
@@ -334,7 +334,7 @@ def _pick_examples(labels: list[str], predictions: list[str], count: int) -> lis
 def _saliency(
     trained: dict[str, list[Trained]],
     models: Sequence[str],
-    test: TestImages,
+    test: ScoringImages,
     labels: list[str],
     count: int,
     figures: dict[str, bytes],

@@ -17,7 +17,7 @@ from typing import Any
 
 from captchalab.audit.attack import Point, train_attacker
 from captchalab.audit.budgets import Budget
-from captchalab.audit.targets import AuditTarget, TestImages, from_scheme
+from captchalab.audit.targets import AuditTarget, ScoringImages, from_scheme
 from captchalab.audit.variants import FACTORS, Variant, vary
 
 Train = Callable[[str], None]
@@ -64,7 +64,7 @@ def factor_rows(
             model,
             budget,
             work_dir,
-            TestImages(images),
+            ScoringImages(images),
             texts,
             seed,
             init=init,

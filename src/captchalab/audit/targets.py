@@ -103,7 +103,7 @@ def test_arrays(images: list[Image.Image], spec: Preprocessing) -> np.ndarray:
 
 
 @dataclass
-class TestImages:
+class ScoringImages:
     """An audit's test captchas, as model input for whichever preprocessing an attacker
     reads (the default model's input may differ from the from-scratch attackers'), each
     computed once."""
