@@ -33,7 +33,12 @@ SPECS = [
     Preprocessing(height=24, width=64, channels=1, resize="stretch", median_filter=3),
     Preprocessing(height=16, width=40, channels=3, resize="stretch", median_filter=5),
     Preprocessing(height=24, width=128, channels=1, resize="pad", dynamic_width=True, min_width=32),
+    Preprocessing(height=20, width=64, channels=3, resize="pad", crop_text=True),
+    Preprocessing(
+        height=32, width=160, resize="pad", dynamic_width=True, min_width=48, crop_text=True
+    ),
 ]
+TALL_SCHEME = Path(__file__).resolve().parent.parent / "configs" / "schemes" / "heldout_tall.yaml"
 
 
 def _b64(array: np.ndarray) -> str:
@@ -52,6 +57,10 @@ def _images() -> list[tuple[str, Image.Image]]:
     images.append(("tiny", Image.fromarray(rng.integers(0, 256, (9, 11, 3), dtype=np.uint8))))
     wide = scheme.sample_at(TEST_SEED, MIX_IMAGES + 1)[0].convert("RGB").resize((300, 26))
     images.append(("wide", wide))
+    tall = get_scheme(str(TALL_SCHEME))  # small text on a big canvas: the text crop cuts it
+    images += [(f"tall_{i}", tall.sample_at(TEST_SEED, i)[0]) for i in range(2)]
+    blank = Image.new("RGB", (40, 30), (200, 210, 220))  # no ink: the crop keeps it whole
+    images.append(("blank", blank))
     return images
 
 

@@ -75,3 +75,30 @@ def test_to_array_runs_the_defined_steps() -> None:
     steps = resize.fit(filtered.transpose(2, 0, 1), 24, 64, "stretch")
     expected = (steps / 255.0).astype(np.float32)
     assert np.array_equal(to_array(Image.fromarray(rgb), spec), expected)
+
+
+def test_text_box_finds_small_text_on_a_big_canvas() -> None:
+    luma = np.full((160, 200), 230, dtype=np.uint8)
+    luma[70:90, 60:140] = 20  # the "text": 20 rows, 80 columns
+    luma[5, 5] = 0  # one speck far away is not text
+    assert resize.text_box(luma) == (65, 95, 55, 145)  # margin 20 // 4 = 5 on every side
+
+
+def test_text_box_keeps_an_image_without_ink_or_with_text_everywhere() -> None:
+    assert resize.text_box(np.full((30, 40), 128, dtype=np.uint8)) == (0, 30, 0, 40)
+    full = np.full((30, 40), 230, dtype=np.uint8)
+    full[1:29, 1:39] = 10
+    assert resize.text_box(full) == (0, 30, 0, 40)  # the margin is clipped to the image
+
+
+def test_crop_text_enlarges_small_text() -> None:
+    pixels = np.full((160, 200, 3), 230, dtype=np.uint8)
+    pixels[70:90, 60:140] = 20
+    image = Image.fromarray(pixels)
+    plain = Preprocessing(height=32, width=128, resize="pad")
+    cropped = Preprocessing(height=32, width=128, resize="pad", crop_text=True)
+
+    def dark(spec: Preprocessing) -> int:
+        return int((to_array(image, spec) < 0.5).sum())
+
+    assert dark(cropped) > 10 * dark(plain)

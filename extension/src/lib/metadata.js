@@ -90,6 +90,7 @@ export function parseMetadata(json, source = "model") {
     median_filter: spec.median_filter ?? 0,
     dynamic_width: spec.dynamic_width ?? false,
     min_width: spec.min_width ?? 64,
+    crop_text: spec.crop_text ?? false,
   };
   if (![1, 3].includes(preprocessing.channels)) throw new Error(`${source}: channels must be 1 or 3`);
   if (!["stretch", "pad"].includes(preprocessing.resize)) throw new Error(`${source}: bad resize`);

@@ -186,13 +186,20 @@ export function fit(pixels, width, height, channels, outH, outW, mode) {
 
 /**
  * RGBA pixels -> the model's (C, H, W) Float32Array in [0, 1], following the model's
- * preprocessing metadata ({height, width, channels, resize, median_filter}).
+ * preprocessing metadata ({height, width, channels, resize, median_filter, crop_text}).
  */
 export function toTensor(rgba, width, height, spec) {
   const { height: outH, width: outW, channels } = spec;
   if (channels !== 1 && channels !== 3) throw new Error(`channels must be 1 or 3, got ${channels}`);
   const rgb = flattenAlpha(rgba, width, height);
-  let pixels = channels === 1 ? grayscale(rgb, width, height) : rgb;
+  const luma = grayscale(rgb, width, height);
+  let pixels = channels === 1 ? luma : rgb;
+  if (spec.crop_text) {
+    const [top, bottom, left, right] = textBox(luma, width, height);
+    pixels = cropPixels(pixels, width, channels, top, bottom, left, right);
+    width = right - left;
+    height = bottom - top;
+  }
   if (spec.median_filter) pixels = medianFilter(pixels, width, height, channels, spec.median_filter);
   const fitted = fit(pixels, width, height, channels, outH, outW, spec.resize);
   const tensor = new Float32Array(channels * outH * outW);
@@ -250,4 +257,55 @@ export function modelInput(tensor, spec) {
     }
   }
   return { data, width: cut };
+}
+
+export const CROP_CONTRAST = 40; // grey levels from the background that count as ink
+
+/**
+ * [top, bottom, left, right] (end-exclusive) of the text in (H, W) luma, with a margin of a
+ * quarter of its height (data/resize.py text_box); the whole image when it has no ink.
+ */
+export function textBox(luma, width, height) {
+  const ring = [];
+  for (let x = 0; x < width; x++) ring.push(luma[x], luma[(height - 1) * width + x]);
+  for (let y = 0; y < height; y++) ring.push(luma[y * width], luma[y * width + width - 1]);
+  ring.sort((a, b) => a - b);
+  const background = ring[Math.floor((ring.length - 1) / 2)];
+  const rows = new Array(height).fill(0);
+  const cols = new Array(width).fill(0);
+  for (let y = 0; y < height; y++) {
+    for (let x = 0; x < width; x++) {
+      if (Math.abs(luma[y * width + x] - background) >= CROP_CONTRAST) {
+        rows[y]++;
+        cols[x]++;
+      }
+    }
+  }
+  const rowPeak = Math.max(...rows);
+  if (rowPeak === 0) return [0, height, 0, width];
+  const colPeak = Math.max(...cols);
+  const keptRows = rows.flatMap((count, y) => (count * 10 >= rowPeak ? [y] : []));
+  const keptCols = cols.flatMap((count, x) => (count * 10 >= colPeak ? [x] : []));
+  const top = keptRows[0];
+  const bottom = keptRows[keptRows.length - 1] + 1;
+  const left = keptCols[0];
+  const right = keptCols[keptCols.length - 1] + 1;
+  const margin = Math.max(2, Math.floor((bottom - top) / 4));
+  return [
+    Math.max(0, top - margin),
+    Math.min(height, bottom + margin),
+    Math.max(0, left - margin),
+    Math.min(width, right + margin),
+  ];
+}
+
+/** (H, W, C) pixels -> the rows top..bottom and columns left..right of them. */
+function cropPixels(pixels, width, channels, top, bottom, left, right) {
+  const cropW = right - left;
+  const out = new pixels.constructor((bottom - top) * cropW * channels);
+  for (let y = top; y < bottom; y++) {
+    const from = (y * width + left) * channels;
+    out.set(pixels.subarray(from, from + cropW * channels), (y - top) * cropW * channels);
+  }
+  return out;
 }

@@ -37,6 +37,9 @@ class Preprocessing:
     ``resize``: "stretch" resizes to (width, height) ignoring aspect;
     "pad" keeps aspect, fits inside, and pads the right/bottom with the border colour.
 
+    ``crop_text``: first cut the image to the box around its ink, with a margin
+    (``resize.text_box``), so small text on a big canvas keeps its detail.
+
     ``dynamic_width`` (with "pad", for models whose width axis is free, e.g. ``crnn``):
     ``width`` is a cap, and the model reads each image cut after its content (a proportional
     width, rounded up to a multiple of 16, at least ``min_width``): see :func:`width_groups`.
@@ -51,6 +54,7 @@ class Preprocessing:
     median_filter: int = 0
     dynamic_width: bool = False
     min_width: int = 64
+    crop_text: bool = False
 
     def __post_init__(self) -> None:
         if self.channels not in (1, 3):
@@ -195,11 +199,12 @@ def to_array(image: Image.Image, spec: Preprocessing) -> np.ndarray:
     filter, triangle-filter resize, padding) so that the browser extension computes the same
     tensor in JavaScript.
     """
-    if spec.channels == 1:
-        # Pillow's convert("L") is resize.grayscale's integer luma exactly (and faster).
-        pixels = np.asarray(image.convert("L"), dtype=np.uint8)[:, :, None]
-    else:
-        pixels = np.asarray(image.convert("RGB"), dtype=np.uint8)
+    # Pillow's convert("L") is resize.grayscale's integer luma exactly (and faster).
+    luma = np.asarray(image.convert("L"), dtype=np.uint8)
+    pixels = luma[:, :, None] if spec.channels == 1 else np.asarray(image.convert("RGB"))
+    if spec.crop_text:
+        top, bottom, left, right = resize.text_box(luma)
+        pixels = pixels[top:bottom, left:right]
     if spec.median_filter:
         pixels = resize.median_filter(pixels, spec.median_filter)
     planes = pixels.transpose(2, 0, 1)  # (H, W, C) -> (C, H, W)

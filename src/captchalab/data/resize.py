@@ -6,6 +6,12 @@ bit. Each step is integer arithmetic, or float arithmetic whose every rounding i
 
 - grayscale: ITU-R 601-2 luma in 16-bit fixed point, ``(19595 R + 38470 G + 7471 B + 32768)
   >> 16`` (Pillow's ``convert("L")`` computes exactly this);
+- text crop (optional, before everything below): the background is the median of the
+  grayscale image's outer ring (the lower middle value of the sorted ring); ink is every pixel
+  at least ``CROP_CONTRAST`` grey levels from it; rows (columns) count as text when they hold at
+  least a tenth of the inkiest row's (column's) ink, and the box from the first to the last
+  such row and column, widened by a margin of a quarter of its height (at least 2 px) on every
+  side and clipped to the image, is kept (:func:`text_box`). Images without ink are kept whole;
 - median filter: odd square window over the edge-replicated image, per channel;
 - resize: Pillow's BILINEAR on float32 ("F") images, per channel: a separable triangle filter
   whose support widens with the downscale factor (:func:`resize_weights`), columns first, each
@@ -29,6 +35,7 @@ from PIL import Image
 
 LUMA_WEIGHTS = (19595, 38470, 7471)  # sum 65536: luma = (weights . rgb + 32768) >> 16
 WIDTH_STEP = 16  # dynamic-width inputs are cut to a multiple of this many columns
+CROP_CONTRAST = 40  # grey levels from the background that count as ink for the text crop
 
 
 def grayscale(rgb: np.ndarray) -> np.ndarray:
@@ -149,3 +156,27 @@ def input_width(content: int, min_width: int, max_width: int) -> int:
     """``content`` columns rounded up to a multiple of ``WIDTH_STEP``, within the bounds."""
     stepped = -(-content // WIDTH_STEP) * WIDTH_STEP
     return min(max_width, max(min_width, stepped))
+
+
+def text_box(luma: np.ndarray) -> tuple[int, int, int, int]:
+    """``(top, bottom, left, right)`` (end-exclusive) of the text in an ``(H, W)`` uint8
+    grayscale image, with its margin (see the module docstring); the whole image when it
+    has no ink."""
+    height, width = luma.shape
+    ring = np.concatenate([luma[0, :], luma[-1, :], luma[:, 0], luma[:, -1]])
+    background = int(np.sort(ring)[(ring.size - 1) // 2])
+    ink = np.abs(luma.astype(np.int32) - background) >= CROP_CONTRAST
+    rows, cols = ink.sum(axis=1), ink.sum(axis=0)
+    if not rows.any():
+        return 0, height, 0, width
+    kept_rows = np.flatnonzero(rows * 10 >= rows.max())
+    kept_cols = np.flatnonzero(cols * 10 >= cols.max())
+    top, bottom = int(kept_rows[0]), int(kept_rows[-1]) + 1
+    left, right = int(kept_cols[0]), int(kept_cols[-1]) + 1
+    margin = max(2, (bottom - top) // 4)
+    return (
+        max(0, top - margin),
+        min(height, bottom + margin),
+        max(0, left - margin),
+        min(width, right + margin),
+    )

@@ -34,6 +34,7 @@ class TrainConfig:
     median_filter: int = 0
     dynamic_width: bool = False  # with resize "pad": width is a cap, each image its own width
     min_width: int = 64
+    crop_text: bool = False  # cut each image to the box around its ink first
     reshape_input: bool = False  # with init: this config's input size, not the checkpoint's
     batch_size: int = 64
     max_steps: int = 10_000

@@ -45,6 +45,7 @@ def preprocessing_of(config: TrainConfig) -> Preprocessing:
         config.median_filter,
         config.dynamic_width,
         config.min_width,
+        config.crop_text,
     )
 
 
@@ -52,7 +53,7 @@ def reshaped_input(init: CheckpointMeta, wanted: Preprocessing) -> Preprocessing
     """The input a fine-tuned model reads when its config sets ``reshape_input``.
 
     Only the width side may change (``width``, ``resize``, ``dynamic_width``, ``min_width``,
-    ``median_filter``), and only for a CTC model, whose convolutions and recurrence do not
+    ``median_filter``, ``crop_text``), and only for a CTC model, whose convolutions and recurrence do not
     depend on the width: its weights then read the new input as they read the old one.
     """
     old = init.preprocessing
