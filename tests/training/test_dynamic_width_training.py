@@ -100,3 +100,12 @@ def test_width_sorted_batches_are_a_permutation_of_similar_widths() -> None:
 def test_dynamic_width_is_refused_for_fixed_width_models(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="dynamic_width needs a width-free CTC model"):
         train(replace(TINY, model="multihead", model_args={}), tmp_path / "run")
+
+
+def test_stop_at_ends_early_on_the_full_schedule(tmp_path: Path) -> None:
+    config = replace(TINY, max_steps=6, stop_at=3, eval_every=100, checkpoint_every=100)
+    train(config, tmp_path / "stopped")
+    stopped = load_checkpoint(tmp_path / "stopped" / "last")[1]
+    assert stopped.step == 3
+    train(replace(config, stop_at=None), tmp_path / "stopped", resume=True)  # finish it
+    assert load_checkpoint(tmp_path / "stopped" / "last")[1].step == 6

@@ -27,6 +27,10 @@ def train(
         str | None, typer.Option(help="Fine-tune from a checkpoint folder, or 'default'.")
     ] = None,
     max_steps: Annotated[int | None, typer.Option(help="Optimiser steps.")] = None,
+    stop_at: Annotated[
+        int | None,
+        typer.Option(help="End at this step, the schedule still spanning --max-steps."),
+    ] = None,
     batch_size: Annotated[int | None, typer.Option(help="Images per step.")] = None,
     lr: Annotated[float | None, typer.Option(help="Peak learning rate.")] = None,
     cache_size: Annotated[
@@ -79,6 +83,7 @@ def train(
             data=str(data) if data else None,
             init=init,
             max_steps=max_steps,
+            stop_at=stop_at,
             batch_size=batch_size,
             lr=lr,
             cache_size=cache_size,

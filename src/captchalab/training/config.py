@@ -38,6 +38,7 @@ class TrainConfig:
     reshape_input: bool = False  # with init: this config's input size, not the checkpoint's
     batch_size: int = 64
     max_steps: int = 10_000
+    stop_at: int | None = None  # end the run at this step; the schedule still spans max_steps
     lr: float = 2e-3
     weight_decay: float = 1e-4
     schedule: Literal["onecycle", "cosine", "constant"] = "onecycle"

@@ -53,8 +53,8 @@ def reshaped_input(init: CheckpointMeta, wanted: Preprocessing) -> Preprocessing
     """The input a fine-tuned model reads when its config sets ``reshape_input``.
 
     Only the width side may change (``width``, ``resize``, ``dynamic_width``, ``min_width``,
-    ``median_filter``, ``crop_text``), and only for a CTC model, whose convolutions and recurrence do not
-    depend on the width: its weights then read the new input as they read the old one.
+    ``median_filter``, ``crop_text``), and only for a CTC model, whose convolutions and
+    recurrence do not depend on the width: its weights read the new input as the old one.
     """
     old = init.preprocessing
     if init.objective != "ctc":

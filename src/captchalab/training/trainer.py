@@ -186,8 +186,9 @@ class _Loop:
         generator = torch.Generator()
         started, seen = time.perf_counter(), 0
         self.model.train()
+        end = min(config.max_steps, config.stop_at or config.max_steps)
         for images, texts in batches(self.data, config, step, self.info.rank, self.info.world_size):
-            if step >= config.max_steps:
+            if step >= end:
                 break
             loss, lr = self._step(images, texts, step, generator)
             step, seen = step + 1, seen + len(texts)
@@ -201,7 +202,7 @@ class _Loop:
                     "images_per_s": seen * self.info.world_size / max(elapsed, 1e-9),
                 }
             )
-            done = step >= config.max_steps
+            done = step >= end
             if step % config.eval_every == 0 or done:
                 metrics = self._validate(step, loss, lr)
                 target = config.target_accuracy
