@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import io
 import shutil
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Protocol
 
 from bench_sets import BenchSet
@@ -112,10 +112,18 @@ class TesseractSolver:
         return [self.solve_one(image) for image in images]
 
 
-def load_peers(restrict: bool, note: Callable[[str], None]) -> list[BenchSolver]:
-    """The peers whose packages (and binaries) are installed; each missing one gets a note."""
+PEERS = ("ddddocr", "tesseract")
+
+
+def load_peers(
+    restrict: bool, note: Callable[[str], None], names: Sequence[str] = PEERS
+) -> list[BenchSolver]:
+    """The peers (of ``names``) whose packages and binaries are installed; each missing one
+    gets a note."""
     peers: list[BenchSolver] = []
     for factory, package in ((DdddocrSolver, "ddddocr"), (TesseractSolver, "pytesseract")):
+        if factory.name not in names:
+            continue
         try:
             peers.append(factory(restrict))
         except (ImportError, RuntimeError) as exc:

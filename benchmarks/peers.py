@@ -40,7 +40,7 @@ from bench_common import (
     publish,
 )
 from bench_sets import BenchSet, set_builders
-from peer_solvers import BenchSolver, CaptchalabSolver, load_peers
+from peer_solvers import PEERS, BenchSolver, CaptchalabSolver, load_peers
 from rich.console import Console
 from rich.progress import Progress
 
@@ -94,6 +94,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         metavar="PATTERN",
         help="only the sets whose names match one of these shell patterns (e.g. 'heldout_*'); "
         "default: every set",
+    )
+    parser.add_argument(
+        "--peers",
+        nargs="*",
+        default=list(PEERS),
+        choices=PEERS,
+        help="peer solvers to run beside captchalab (default: all installed; none: '--peers')",
     )
     parser.add_argument("--out", type=Path, default=Path("benchmarks/results/peers.md"))
     return parser.parse_args(argv)
@@ -238,7 +245,7 @@ def load_solvers(args: argparse.Namespace, note: Callable[[str], None]) -> list[
         ours: BenchSolver = CaptchalabSolver(args.model, args.threads, not args.no_charset)
     except (FileNotFoundError, ValueError) as exc:
         sys.exit(f"error: cannot load the captchalab model: {exc}")
-    return [ours, *load_peers(not args.no_charset, note)]
+    return [ours, *load_peers(not args.no_charset, note, args.peers)]
 
 
 def build_sets(
