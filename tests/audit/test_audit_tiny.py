@@ -49,7 +49,15 @@ def test_report_files_and_structure(tiny_report: Path, tiny_metrics: dict[str, A
         assert target["saliency"][0]["kind"] == "gradient saliency"
         advice = target["advice"]
         assert [a["rank"] for a in advice] == list(range(1, len(advice) + 1))
-        assert advice[-1].get("placeholder") is True  # the marked adversarial-hardening row
+        hardening = target["hardening"]
+        assert hardening["available"] and hardening["count"] == 8
+        roles = {a["attacker"]: a["role"] for a in hardening["attackers"]}
+        assert set(roles) == set(target["curves"])
+        assert sorted(roles.values()) == ["substitute", "transfer"]
+        assert all(0 <= a["clean"] <= 1 and 0 <= a["hardened"] <= 1 for a in hardening["attackers"])
+        assert 0 < hardening["ssim"] < 1  # the images changed
+        rows = [a for a in advice if a["kind"] == "hardening"]
+        assert len(rows) == 1 and not rows[0].get("placeholder") and "SSIM" in rows[0]["text"]
     html = (tiny_report / "report.html").read_text()
     assert html.count("data:image/png;base64,") >= 14
     assert "http://" not in html and "https://" not in html  # self-contained

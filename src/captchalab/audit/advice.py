@@ -9,17 +9,15 @@ from __future__ import annotations
 
 from typing import Any
 
-# Marked place for the adversarial-hardening row: filled once captchalab.adversarial can
-# measure a hardened variant inside the audit. Until then ``--compare`` with a hardened
-# folder (``captchalab harden`` output, via ``--data``) measures it side by side.
-HARDENING_PLACEHOLDER = {
+# Where the audit could not harden (e.g. a label its substitute cannot encode), this row says
+# so; ``--compare`` with a hardened folder (``captchalab harden`` output) still measures it.
+HARDENING_UNMEASURED = {
     "kind": "hardening",
     "rank_effect": -1.0,
     "text": (
-        "Adversarial hardening: not measured inside the audit yet. Compare this scheme with "
+        "Adversarial hardening: not measured in this audit. Compare this scheme with "
         "its hardened version: `captchalab audit --scheme S --compare HARDENED_DIR ...`."
     ),
-    "evidence": "pending: captchalab.adversarial",
     "placeholder": True,
 }
 
@@ -35,8 +33,13 @@ def advise(result: dict[str, Any]) -> list[dict[str, Any]]:
     errors = result.get("errors", {})
     misread = round((1 - errors.get("accuracy", 1.0)) * result.get("test_size", 0))
     rows.extend(_image_rows(result.get("image_factors", []), misread))
+    hardening = _hardening_row(result.get("hardening"))
+    if hardening is not None:
+        rows.append(hardening)
     rows.sort(key=lambda r: -float(r["rank_effect"]))
-    rows.append(dict(HARDENING_PLACEHOLDER))
+    if hardening is None:
+        note = (result.get("hardening") or {}).get("note", "the audit did not harden")
+        rows.append({**HARDENING_UNMEASURED, "evidence": note})
     for rank, row in enumerate(rows, start=1):
         row["rank"] = rank
     return rows
@@ -159,3 +162,37 @@ def _image_rows(relations: list[dict[str, Any]], errors: int) -> list[dict[str, 
             }
         )
     return rows
+
+
+def _hardening_row(effect: dict[str, Any] | None) -> dict[str, Any] | None:
+    if not effect or not effect.get("available"):
+        return None
+    rows = effect["attackers"]
+    white = next(r for r in rows if r["role"] == "substitute")
+    transfer = [r for r in rows if r["role"] == "transfer"]
+    drop = lambda r: r["clean"] - r["hardened"]  # noqa: E731
+    others = "; ".join(
+        f"{r['attacker']} {_pct(r['clean'])} -> {_pct(r['hardened'])}" for r in transfer
+    )
+    if transfer:
+        effect_size = max(drop(r) for r in transfer)
+        reach = f"attackers trained separately: {others}"
+    else:
+        effect_size = drop(white) / 2  # white-box only: an upper bound, ranked at half
+        reach = "no separately trained attacker to measure the transfer (an upper bound only)"
+    settings = effect["settings"]
+    return {
+        "kind": "hardening",
+        "rank_effect": effect_size,
+        "text": (
+            f"Adversarial hardening (`captchalab harden`, {settings['method']}, L-inf "
+            f"{settings['linf']}, L0 {settings['l0']}, {settings['mask']} masks) against the "
+            f"strongest attacker ({white['attacker']}): it reads {_pct(white['clean'])} -> "
+            f"{_pct(white['hardened'])} of hardened captchas; {reach}. Mean SSIM to the "
+            f"original {effect['ssim']:.2f} (1 = unchanged): check that people still read them."
+        ),
+        "evidence": (
+            f"{effect['count']} test captchas hardened and saved as 8-bit images, read by each "
+            "curve's strongest attacker"
+        ),
+    }

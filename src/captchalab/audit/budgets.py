@@ -29,6 +29,7 @@ class Budget:
     lr: float = 2e-3
     finetune_lr: float = 3e-4
     examples: int = 8  # saliency examples per grid (half correct, half wrong when possible)
+    hardening_size: int = 100  # test captchas hardened for the adversarial-hardening row
     model_args: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -87,6 +88,7 @@ BUDGETS: dict[str, Budget] = {
         factors=("rotation", "charset"),
         lr=5e-3,
         examples=4,
+        hardening_size=8,
         model_args=_TINY_MODELS,
     ),
     "quick": Budget(
@@ -105,6 +107,7 @@ BUDGETS: dict[str, Budget] = {
         scratch_steps=(200, 400, 1000, 3000, 8000),
         finetune_steps=(60, 120, 300, 800, 2000),
         test_size=2000,
+        hardening_size=300,
         sensitivity_size=10_000,
         sensitivity_steps=800,
         batch_size=64,

@@ -22,6 +22,7 @@ from captchalab.audit.attack import (
 )
 from captchalab.audit.budgets import Budget
 from captchalab.audit.curves import costs, fit_power_law
+from captchalab.audit.hardening import hardening_effect
 from captchalab.audit.image_factors import measure, relate
 from captchalab.audit.saliency import attention_maps, gradient_saliency, has_attention
 from captchalab.audit.sensitivity import factor_rows, planned_runs
@@ -232,6 +233,10 @@ def audit_target(
         if any(r.get("delta") is not None for r in sensitivity):
             figures["sensitivity"] = plots.sensitivity(sensitivity)
 
+    reporter.stage(f"{target.name}: adversarial hardening")
+    hardening = hardening_effect(
+        target, trained, raw_images, test_texts, budget.hardening_size, seed
+    )
     reporter.stage(f"{target.name}: saliency and attention maps")
     saliency = _saliency(trained, options.models, test, test_texts, budget.examples, figures)
     result: dict[str, Any] = {
@@ -253,6 +258,7 @@ def audit_target(
         "sensitivity_attacker": sensitivity_attacker,
         "sensitivity_samples": budget.sensitivity_size,
         "saliency": saliency,
+        "hardening": hardening,
         "wall_s": time.perf_counter() - started_wall,
         "cpu_minutes": (time.process_time() - started_cpu) / 60.0,
     }

@@ -24,6 +24,7 @@ SECTIONS = (
     ("sensitivity", "Sensitivity: one factor at a time"),
     ("image-factors", "Factors measured on the images"),
     ("saliency", "Where the model looks"),
+    ("hardening", "Adversarial hardening"),
     ("advice", "Advice"),
     ("method", "Method and reproducibility"),
 )
@@ -239,6 +240,26 @@ def render_summary(metrics: dict[str, Any]) -> str:
                         if r.get("delta") is not None
                         else [r["label"], r["reason"], "-", "-", "-"]
                         for r in rows
+                    ],
+                ),
+            ]
+        hardening = target.get("hardening") or {}
+        if hardening.get("available"):
+            parts += [
+                "",
+                f"### Adversarial hardening ({hardening['count']} test captchas, "
+                f"mean SSIM {hardening['ssim']:.2f})",
+                "",
+                _table(
+                    ["attacker", "role", "clean", "hardened"],
+                    [
+                        [
+                            r["attacker"],
+                            r["role"],
+                            f"{100 * r['clean']:.1f}%",
+                            f"{100 * r['hardened']:.1f}%",
+                        ]
+                        for r in hardening["attackers"]
                     ],
                 ),
             ]

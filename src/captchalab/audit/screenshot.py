@@ -19,6 +19,7 @@ INSPECT_JS = """
     complete: img.complete,
   })),
   placeholder: document.querySelectorAll("[data-placeholder=hardening]").length,
+  hardening_tables: document.querySelectorAll("table[data-table=hardening]").length,
 })
 """
 
