@@ -47,3 +47,14 @@ def test_fonts_and_package_version_are_part_of_the_key(
     monkeypatch.setattr(captchalab, "__version__", "99.0")
     after_version = cache_path(tmp_path, str(scheme), SPEC, 1, 4)
     assert len({before, after_font, after_version}) == 3
+
+
+def test_the_preprocessing_version_is_part_of_the_key(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from captchalab.data import resize
+
+    spec = Preprocessing(height=32, width=128)
+    before = cache_path(tmp_path, "digits5", spec, 0, 10)
+    monkeypatch.setattr(resize, "PREPROCESSING_VERSION", resize.PREPROCESSING_VERSION + 1)
+    assert cache_path(tmp_path, "digits5", spec, 0, 10) != before

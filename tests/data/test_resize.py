@@ -84,6 +84,15 @@ def test_text_box_finds_small_text_on_a_big_canvas() -> None:
     assert resize.text_box(luma) == (65, 95, 55, 145)  # margin 20 // 4 = 5 on every side
 
 
+def test_text_box_keeps_descenders() -> None:
+    luma = np.full((160, 200), 230, dtype=np.uint8)
+    luma[70:90, 60:140] = 20  # letters
+    luma[90:100, 100:103] = 20  # a thin descender below them: 3 px of ink per row
+    top, bottom, _, _ = resize.text_box(luma)
+    assert bottom >= 100 + 2  # the descender, and a margin below it
+    assert top == 70 - 30 // 4
+
+
 def test_text_box_keeps_an_image_without_ink_or_with_text_everywhere() -> None:
     assert resize.text_box(np.full((30, 40), 128, dtype=np.uint8)) == (0, 30, 0, 40)
     full = np.full((30, 40), 230, dtype=np.uint8)

@@ -281,15 +281,9 @@ export function textBox(luma, width, height) {
       }
     }
   }
-  const rowPeak = Math.max(...rows);
-  if (rowPeak === 0) return [0, height, 0, width];
-  const colPeak = Math.max(...cols);
-  const keptRows = rows.flatMap((count, y) => (count * 10 >= rowPeak ? [y] : []));
-  const keptCols = cols.flatMap((count, x) => (count * 10 >= colPeak ? [x] : []));
-  const top = keptRows[0];
-  const bottom = keptRows[keptRows.length - 1] + 1;
-  const left = keptCols[0];
-  const right = keptCols[keptCols.length - 1] + 1;
+  if (Math.max(...rows) === 0) return [0, height, 0, width];
+  const [top, bottom] = inkSpan(rows);
+  const [left, right] = inkSpan(cols);
   const margin = Math.max(2, Math.floor((bottom - top) / 4));
   return [
     Math.max(0, top - margin),
@@ -297,6 +291,16 @@ export function textBox(luma, width, height) {
     Math.max(0, left - margin),
     Math.min(width, right + margin),
   ];
+}
+
+/** First to last line with a tenth of the peak's ink, grown while the next has a fiftieth. */
+function inkSpan(counts) {
+  const peak = Math.max(...counts);
+  let start = counts.findIndex((count) => count * 10 >= peak);
+  let end = counts.length - [...counts].reverse().findIndex((count) => count * 10 >= peak);
+  while (start > 0 && counts[start - 1] * 50 >= peak) start--;
+  while (end < counts.length && counts[end] * 50 >= peak) end++;
+  return [start, end];
 }
 
 /** (H, W, C) pixels -> the rows top..bottom and columns left..right of them. */

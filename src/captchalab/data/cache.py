@@ -15,6 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
+from captchalab.data import resize
 from captchalab.data.preprocess import Preprocessing, to_array
 from captchalab.schemes import get_scheme
 
@@ -74,11 +75,12 @@ def cache_path(
 ) -> Path:
     """Where ``cached_arrays`` keeps this set. The name holds a hash of the scheme's full
     definition (:meth:`Scheme.fingerprint`: a YAML file's values, the renderer's version,
-    the fonts, captchalab's version), so editing a scheme never reuses its old images."""
+    the fonts, captchalab's version) and the preprocessing with its version
+    (``resize.PREPROCESSING_VERSION``), so editing a scheme or the preprocessing code never
+    reuses its old images."""
     fingerprint = get_scheme(scheme_spec).fingerprint()
-    key = json.dumps(
-        [scheme_spec, fingerprint, preprocessing.to_dict(), seed, count], sort_keys=True
-    )
+    spec = [preprocessing.to_dict(), resize.PREPROCESSING_VERSION]
+    key = json.dumps([scheme_spec, fingerprint, spec, seed, count], sort_keys=True)
     digest = hashlib.sha256(key.encode()).hexdigest()[:12]
     name = Path(scheme_spec).stem
     return Path(folder) / f"{name}-seed{seed}-n{count}-{digest}.npz"

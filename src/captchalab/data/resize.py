@@ -9,9 +9,10 @@ bit. Each step is integer arithmetic, or float arithmetic whose every rounding i
 - text crop (optional, before everything below): the background is the median of the
   grayscale image's outer ring (the lower middle value of the sorted ring); ink is every pixel
   at least ``CROP_CONTRAST`` grey levels from it; rows (columns) count as text when they hold at
-  least a tenth of the inkiest row's (column's) ink, and the box from the first to the last
-  such row and column, widened by a margin of a quarter of its height (at least 2 px) on every
-  side and clipped to the image, is kept (:func:`text_box`). Images without ink are kept whole;
+  least a tenth of the inkiest row's (column's) ink, or a fiftieth next to such a line (so
+  descenders stay); the box from the first to the last such row and column, widened by a
+  margin of a quarter of its height (at least 2 px) on every side and clipped to the image,
+  is kept (:func:`text_box`). Images without ink are kept whole;
 - median filter: odd square window over the edge-replicated image, per channel;
 - resize: Pillow's BILINEAR on float32 ("F") images, per channel: a separable triangle filter
   whose support widens with the downscale factor (:func:`resize_weights`), columns first, each
@@ -34,6 +35,8 @@ import numpy as np
 from PIL import Image
 
 LUMA_WEIGHTS = (19595, 38470, 7471)  # sum 65536: luma = (weights . rgb + 32768) >> 16
+# Bumped whenever an array this module computes changes (render caches are keyed by it).
+PREPROCESSING_VERSION = 2
 WIDTH_STEP = 16  # dynamic-width inputs are cut to a multiple of this many columns
 CROP_CONTRAST = 40  # grey levels from the background that count as ink for the text crop
 
@@ -169,10 +172,8 @@ def text_box(luma: np.ndarray) -> tuple[int, int, int, int]:
     rows, cols = ink.sum(axis=1), ink.sum(axis=0)
     if not rows.any():
         return 0, height, 0, width
-    kept_rows = np.flatnonzero(rows * 10 >= rows.max())
-    kept_cols = np.flatnonzero(cols * 10 >= cols.max())
-    top, bottom = int(kept_rows[0]), int(kept_rows[-1]) + 1
-    left, right = int(kept_cols[0]), int(kept_cols[-1]) + 1
+    top, bottom = _ink_span(rows)
+    left, right = _ink_span(cols)
     margin = max(2, (bottom - top) // 4)
     return (
         max(0, top - margin),
@@ -180,3 +181,16 @@ def text_box(luma: np.ndarray) -> tuple[int, int, int, int]:
         max(0, left - margin),
         min(width, right + margin),
     )
+
+
+def _ink_span(counts: np.ndarray) -> tuple[int, int]:
+    """The span from the first to the last line holding a tenth of the peak's ink, grown
+    outwards while the next line holds a fiftieth (descenders, ascenders, thin serifs)."""
+    peak = int(counts.max())
+    core = np.flatnonzero(counts * 10 >= peak)
+    start, end = int(core[0]), int(core[-1]) + 1
+    while start > 0 and counts[start - 1] * 50 >= peak:
+        start -= 1
+    while end < len(counts) and counts[end] * 50 >= peak:
+        end += 1
+    return start, end
