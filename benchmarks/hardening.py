@@ -36,11 +36,14 @@ from __future__ import annotations
 
 import argparse
 import csv
+import multiprocessing
+import os
 import random
 import statistics
 import sys
 import time
 from collections.abc import Callable, Sequence
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -182,6 +185,33 @@ def train_run(
     return run
 
 
+@dataclass(frozen=True)
+class TrainJob:
+    """One model of the zoo: its run folder name, recipe, steps and config overrides."""
+
+    name: str
+    recipe: str
+    steps: int
+    changes: tuple[tuple[str, object], ...] = ()
+
+
+def _train_job(work: Path, budget: Budget, job: TrainJob) -> Path:
+    torch.set_num_threads(THREADS)
+    return train_run(work, job.name, job.recipe, budget, job.steps, **dict(job.changes))
+
+
+def train_runs(work: Path, budget: Budget, jobs: dict[str, TrainJob]) -> dict[str, Path]:
+    """Train every job, one single-threaded process per core (trainings are independent and
+    each run keeps its own cache and checkpoints, so a killed run resumes job by job)."""
+    processes = max(1, min(len(jobs), os.cpu_count() or 1))
+    if processes == 1:
+        return {key: _train_job(work, budget, job) for key, job in jobs.items()}
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(processes, mp_context=context) as pool:
+        futures = {key: pool.submit(_train_job, work, budget, job) for key, job in jobs.items()}
+        return {key: future.result() for key, future in futures.items()}
+
+
 def write_folder(folder: Path, images: Sequence[Image.Image], texts: Sequence[str]) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     with (folder / "labels.csv").open("w", newline="") as handle:
@@ -247,39 +277,34 @@ class Benchmark:
     # -- models --------------------------------------------------------------------------
     def models(self) -> None:
         b = self.budget
-        self.substitute = train_run(
-            self.work, "substitute_mix", "adv_substitute.yaml", b, b.substitute_steps
-        )
-        self.substitute_target = train_run(
-            self.work,
-            "substitute_target",
-            "adv_substitute.yaml",
-            b,
-            b.substitute_steps,
-            scheme=TARGET,
-        )
-        self.attacker_runs: dict[str, Path] = {}
+        jobs: dict[str, TrainJob] = {
+            "substitute": TrainJob("substitute_mix", "adv_substitute.yaml", b.substitute_steps),
+            "substitute_target": TrainJob(
+                "substitute_target",
+                "adv_substitute.yaml",
+                b.substitute_steps,
+                (("scheme", TARGET),),
+            ),
+        }
         for arch in ATTACKERS:
             for scheme in b.attacker_schemes:
                 tag = "target" if scheme == TARGET else "mix"
-                name = f"{arch}@{tag}"
-                self.attacker_runs[name] = train_run(
-                    self.work,
+                jobs[f"{arch}@{tag}"] = TrainJob(
                     f"attacker_{arch}_{tag}",
                     f"adv_attacker_{arch}.yaml",
-                    b,
                     b.attacker_steps,
-                    scheme=scheme,
+                    (("scheme", scheme),),
                 )
-        self.attacker_runs[RELATED_FT] = train_run(
-            self.work,
+        jobs[RELATED_FT] = TrainJob(
             "attacker_default_ft_target",
             "adv_substitute.yaml",
-            b,
             b.attacker_steps,
-            scheme=TARGET,
-            seed=21,
+            (("scheme", TARGET), ("seed", 21)),
         )
+        runs = train_runs(self.work, b, jobs)
+        self.substitute = runs.pop("substitute")
+        self.substitute_target = runs.pop("substitute_target")
+        self.attacker_runs: dict[str, Path] = runs
         self.attackers: dict[str, Attacker] = {
             name: CheckpointAttacker(name, run) for name, run in self.attacker_runs.items()
         }
