@@ -2,9 +2,19 @@
 
 from __future__ import annotations
 
+import time
+from typing import Any
+
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TaskID,
+    TextColumn,
+    TimeRemainingColumn,
+)
 
 app = typer.Typer(
     help="captchalab: generate, train, evaluate and solve text captchas.\n\n"
@@ -15,7 +25,44 @@ app = typer.Typer(
 console = Console(stderr=True)
 
 
+class LogProgress(Progress):
+    """Progress for logs and pipes, where a live bar never shows: one plain line per task
+    when its stage text changes, every ``interval`` seconds, and when it completes."""
+
+    def __init__(self, interval: float = 30.0) -> None:
+        super().__init__(console=console, disable=True)
+        self.interval = interval
+        self._logged: dict[TaskID, tuple[float, str, bool]] = {}
+
+    def update(self, task_id: TaskID, **kwargs: Any) -> None:
+        super().update(task_id, **kwargs)
+        self._log(task_id)
+
+    def advance(self, task_id: TaskID, advance: float = 1) -> None:
+        super().advance(task_id, advance)
+        self._log(task_id)
+
+    def _log(self, task_id: TaskID) -> None:
+        task = self._tasks[task_id]
+        info = str(task.fields.get("info", ""))
+        done = task.total is not None and task.completed >= task.total
+        now = time.monotonic()
+        last, last_info, was_done = self._logged.get(task_id, (float("-inf"), "", False))
+        if info == last_info and done == was_done and now - last < self.interval:
+            return
+        self._logged[task_id] = (now, info, done)
+        total = f"/{task.total:.0f}" if task.total is not None else ""
+        elapsed = f"{task.elapsed:.0f} s" if task.elapsed is not None else ""
+        console.print(
+            f"{task.description}: {task.completed:.0f}{total} {info} {elapsed}".rstrip(),
+            highlight=False,
+        )
+
+
 def progress_bar() -> Progress:
+    """A live bar on a terminal; periodic plain lines in logs and pipes."""
+    if not console.is_terminal:
+        return LogProgress()
     return Progress(
         TextColumn("{task.description}"),
         BarColumn(),
