@@ -1,4 +1,4 @@
-"""Progress in logs and pipes: plain lines at stage changes, at completion, and throttled."""
+"""Progress in logs and pipes: a plain line at the start, throttled, and at completion."""
 
 from __future__ import annotations
 
@@ -7,17 +7,17 @@ import pytest
 from captchalab.cli.app import LogProgress, progress_bar
 
 
-def test_log_progress_prints_stages_and_completion(capsys: pytest.CaptureFixture[str]) -> None:
+def test_log_progress_prints_start_and_completion(capsys: pytest.CaptureFixture[str]) -> None:
     progress = LogProgress(interval=3600)
     with progress:
         task = progress.add_task("train", total=10, info="")
         for step in range(10):
-            progress.update(task, info="warm-up" if step < 4 else "main")
+            progress.update(task, info=f"loss {10 - step}")
             progress.advance(task)
     lines = capsys.readouterr().err.strip().splitlines()
-    # first update, the stage change at step 4, and the completed task; nothing between
-    assert [line.split(" ")[1] for line in lines] == ["0/10", "4/10", "10/10"]
-    assert "warm-up" in lines[0] and "main" in lines[1]
+    # the first update and the completed task; nothing between within the interval
+    assert [line.split(" ")[1] for line in lines] == ["0/10", "10/10"]
+    assert "loss 10" in lines[0] and "loss 1" in lines[1]
 
 
 def test_log_progress_repeats_after_interval(capsys: pytest.CaptureFixture[str]) -> None:

@@ -26,13 +26,13 @@ console = Console(stderr=True)
 
 
 class LogProgress(Progress):
-    """Progress for logs and pipes, where a live bar never shows: one plain line per task
-    when its stage text changes, every ``interval`` seconds, and when it completes."""
+    """Progress for logs and pipes, where a live bar never shows: one plain line per task at
+    its first update, then at most one every ``interval`` seconds, and one when it completes."""
 
-    def __init__(self, interval: float = 30.0) -> None:
+    def __init__(self, interval: float = 10.0) -> None:
         super().__init__(console=console, disable=True)
         self.interval = interval
-        self._logged: dict[TaskID, tuple[float, str, bool]] = {}
+        self._logged: dict[TaskID, tuple[float, bool]] = {}
 
     def update(self, task_id: TaskID, **kwargs: Any) -> None:
         super().update(task_id, **kwargs)
@@ -47,10 +47,10 @@ class LogProgress(Progress):
         info = str(task.fields.get("info", ""))
         done = task.total is not None and task.completed >= task.total
         now = time.monotonic()
-        last, last_info, was_done = self._logged.get(task_id, (float("-inf"), "", False))
-        if info == last_info and done == was_done and now - last < self.interval:
+        last, was_done = self._logged.get(task_id, (float("-inf"), False))
+        if done == was_done and now - last < self.interval:
             return
-        self._logged[task_id] = (now, info, done)
+        self._logged[task_id] = (now, done)
         total = f"/{task.total:.0f}" if task.total is not None else ""
         elapsed = f"{task.elapsed:.0f} s" if task.elapsed is not None else ""
         console.print(
