@@ -8,7 +8,9 @@
 #
 # Settings (environment):
 #   ROWS     which rows, by config name after "seed_" (default: all six)
-#   MINUTES  training wall time per row (default 1.3; export and scoring add ~15 s per row)
+#   MINUTES  training wall time per row (default 1.3; export and scoring add ~15 s per row).
+#            The case study of seed_hku_crnn (issue 12, item 3) is three rows of its own:
+#            ROWS="hku_crnn hku_crnn_h32 hku_crnn_context"
 #   WORKERS  render processes (default: all cores but two); DEVICE cuda (default) or cpu
 #   BATCH    images per step (default 256; the learning rate is the row's, scaled by BATCH/64)
 #   OUT      where results go (default $OUT if set, else runs/gpu_seeds); WHEELS a folder of

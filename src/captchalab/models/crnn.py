@@ -1,5 +1,9 @@
 """CRNN: a CNN reads columns, a 2-layer BiLSTM relates them, CTC aligns them to text.
 
+Optionally ``context_layers`` self-attention blocks follow the BiLSTM, so every column sees
+every other one directly: on python ``captcha``, where glyphs are stretched to one height,
+the only cue to case for c/k/o/p/s/u/v/w/x/z is a glyph's size against its neighbours.
+
 The backbone halves the height four times and the width twice, so a 128-pixel-wide input
 gives 32 frames: comfortably more than twice the longest captcha, as CTC needs room for
 blanks between repeated symbols.
@@ -52,6 +56,8 @@ class CRNN(nn.Module):
         channels: tuple[int, ...] = (32, 64, 128, 128),
         hidden: int = 128,
         dropout: float = 0.1,
+        context_layers: int = 0,
+        heads: int = 4,
     ) -> None:
         super().__init__()
         if backbone not in BACKBONES:
@@ -64,6 +70,11 @@ class CRNN(nn.Module):
         self.rnn = nn.LSTM(
             hidden, hidden, num_layers=2, bidirectional=True, batch_first=True, dropout=dropout
         )
+        if context_layers < 0 or (2 * hidden) % heads:
+            raise ValueError(f"context_layers >= 0 and heads dividing {2 * hidden} needed")
+        self.context = nn.ModuleList(
+            SelfAttention(2 * hidden, heads, dropout) for _ in range(context_layers)
+        )
         self.classifier = nn.Linear(2 * hidden, num_classes)
 
     def forward(self, images: torch.Tensor) -> torch.Tensor:
@@ -73,10 +84,38 @@ class CRNN(nn.Module):
         # (B, C, H, W) -> (B, W, C*H): one feature vector per column
         columns = features.permute(0, 3, 1, 2).reshape(batch, width, channels * height)
         sequence, _ = self.rnn(self.project(columns))  # (B, T, 2*hidden)
+        for block in self.context:
+            sequence = block(sequence)
         return self.classifier(sequence)
+
+
+class SelfAttention(nn.Module):
+    """A pre-norm transformer block over the frame sequence (the BiLSTM supplies position)."""
+
+    def __init__(self, dim: int, heads: int, dropout: float) -> None:
+        super().__init__()
+        self.heads = heads
+        self.norm1 = nn.LayerNorm(dim)
+        self.qkv = nn.Linear(dim, 3 * dim)
+        self.out = nn.Linear(dim, dim)
+        self.norm2 = nn.LayerNorm(dim)
+        self.mlp = nn.Sequential(nn.Linear(dim, 2 * dim), nn.GELU(), nn.Linear(2 * dim, dim))
+        self.drop = nn.Dropout(dropout)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        batch, frames, dim = x.shape
+        q, k, v = (
+            self.qkv(self.norm1(x))
+            .reshape(batch, frames, 3, self.heads, dim // self.heads)
+            .permute(2, 0, 3, 1, 4)
+        )
+        weights = torch.softmax(q @ k.transpose(-2, -1) / (dim // self.heads) ** 0.5, dim=-1)
+        mixed = (weights @ v).transpose(1, 2).reshape(batch, frames, dim)
+        x = x + self.drop(self.out(mixed))
+        return x + self.drop(self.mlp(self.norm2(x)))
 
 
 @register_model("crnn", objective="ctc")
 def crnn(**args: object) -> nn.Module:
-    """CNN + 2-layer BiLSTM + CTC for variable-length text (small or ResNet-style backbone)."""
+    """CNN + 2-layer BiLSTM (+ optional self-attention) + CTC for variable-length text."""
     return CRNN(**args)  # type: ignore[arg-type]
