@@ -24,6 +24,7 @@ SETTINGS = [
     HardeningSettings(method="mixture", mask="background", linf=0.3, l0=100),
     HardeningSettings(method="mixture", mask="full", masks=3, linf=0.3, l0=50, iterative=False),
     HardeningSettings(method="mixture", mask="0.25", masks=2, steps=4, jpeg_quality=70),
+    HardeningSettings(method="mixture", mask="background", linf=0.3, l0=50, smooth=2.0),
 ]
 
 
@@ -127,3 +128,38 @@ def test_hardening_lowers_the_substitutes_accuracy(
     after = success_rate(reader.read(hardened), texts, case_sensitive=True)
     assert before >= 0.9
     assert after <= before - 0.5, (before, after)
+
+
+def test_gaussian_blur_keeps_constants_and_spreads_a_point() -> None:
+    import torch
+
+    from captchalab.adversarial.attacks import gaussian_blur
+
+    flat = torch.full((1, 1, 9, 12), 0.7)
+    assert torch.allclose(gaussian_blur(flat, 2.0), flat, atol=1e-6)
+    point = torch.zeros(1, 1, 9, 12)
+    point[0, 0, 4, 6] = 1.0
+    blurred = gaussian_blur(point, 1.5)
+    assert blurred.shape == point.shape
+    assert abs(float(blurred.sum()) - 1.0) < 1e-5  # mass kept away from the edges
+    assert float(blurred.max()) < 0.2 and float(blurred[0, 0, 4, 8]) > 0
+    assert gaussian_blur(torch.rand(2, 1, 3, 2), 4.0).shape == (2, 1, 3, 2)  # tiny images
+
+
+def test_smooth_steps_still_break_the_substitute_and_spare_ssim(
+    memorised_checkpoint: Path, captchas: tuple[list[Image.Image], list[str]]
+) -> None:
+    from captchalab.adversarial.usability import ssim
+    from captchalab.adversarial.zoo import CheckpointAttacker, success_rate
+
+    images, texts = captchas
+    reader = CheckpointAttacker("substitute", memorised_checkpoint)
+    scores = {}
+    for smooth in (0.0, 2.0):
+        settings = HardeningSettings(method="linf", mask="full", linf=0.15, steps=5, smooth=smooth)
+        hardened = Hardener.load(memorised_checkpoint, settings).harden(images, texts, seed=0)
+        accuracy = success_rate(reader.read(hardened), texts, case_sensitive=True)
+        similarity = float(np.mean([ssim(a, b) for a, b in zip(images, hardened, strict=True)]))
+        scores[smooth] = (accuracy, similarity)
+    assert scores[2.0][0] <= 0.5, scores
+    assert scores[2.0][1] > scores[0.0][1] + 0.05, scores

@@ -28,6 +28,8 @@ def test_yaml_numbers_are_accepted_for_mask_and_budget() -> None:
         ({"masks": 0}, "masks"),
         ({"steps": 0}, "steps"),
         ({"momentum": 2}, "momentum"),
+        ({"smooth": -1}, "smooth"),
+        ({"smooth": "wide"}, "smooth must be a number"),
         ({"jpeg_quality": 0}, "jpeg_quality"),
         ({"iterative": "yes"}, "iterative"),
         ({"colour": "red"}, "unknown"),

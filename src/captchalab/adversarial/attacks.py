@@ -11,7 +11,11 @@ One grey perturbation ``delta`` (added to all three channels) is optimised per i
 ``g`` is the gradient of the true text's loss with respect to the served pixels, taken
 through the quantised image (and its JPEG round trip when asked) and the substitute's own
 preprocessing. With momentum ``mu`` (Dong et al.), ``g`` is replaced by
-``g_t = mu * g_{t-1} + grad / mean|grad|``.
+``g_t = mu * g_{t-1} + grad / mean|grad|``. With ``smooth = sigma > 0`` the L-inf step takes
+the sign of ``g`` convolved with a Gaussian of that many pixels (the translation-invariant
+attack of Dong et al., 2019): the perturbation comes in blobs rather than single-pixel
+speckle, which transfers better to other models and leaves flat backgrounds structurally
+intact (SSIM compares local variance, and a blob is locally flat).
 """
 
 from __future__ import annotations
@@ -82,6 +86,7 @@ def perturb(
     momentum: float = 0.0,
     jpeg_quality: int | None = None,
     on_step: Callable[[int], None] | None = None,
+    smooth: float = 0.0,
 ) -> torch.Tensor:
     """``(B, 1, H, W)`` grey perturbation for ``(B, 3, H, W)`` originals in [0, 1].
 
@@ -119,12 +124,29 @@ def perturb(
         else:
             direction = grad
         with torch.no_grad():
-            linf = torch.maximum(torch.minimum(delta + alpha * torch.sign(direction), eps), -eps)
+            linf_direction = gaussian_blur(direction, smooth) if smooth > 0 else direction
+            linf = torch.maximum(
+                torch.minimum(delta + alpha * torch.sign(linf_direction), eps), -eps
+            )
             delta = torch.where(eps > 0, linf, delta)
             _l0_step(delta, direction, grey, l0_regions, chosen, step, steps)
         if on_step:
             on_step(step + 1)
     return delta.detach()
+
+
+def gaussian_blur(planes: torch.Tensor, sigma: float) -> torch.Tensor:
+    """``(B, 1, H, W)`` blurred by a separable Gaussian of ``sigma`` pixels (reflected edges)."""
+    radius = max(1, round(2 * sigma))
+    offsets = torch.arange(-radius, radius + 1, dtype=planes.dtype, device=planes.device)
+    kernel = torch.exp(-(offsets**2) / (2 * sigma**2))
+    kernel = kernel / kernel.sum()
+    height, width = planes.shape[-2:]
+    pad_x, pad_y = min(radius, width - 1), min(radius, height - 1)
+    x = nn.functional.pad(planes, (pad_x, pad_x, 0, 0), mode="reflect")
+    x = nn.functional.conv2d(x, kernel[radius - pad_x : radius + pad_x + 1].view(1, 1, 1, -1))
+    x = nn.functional.pad(x, (0, 0, pad_y, pad_y), mode="reflect")
+    return nn.functional.conv2d(x, kernel[radius - pad_y : radius + pad_y + 1].view(1, 1, -1, 1))
 
 
 def _l0_step(

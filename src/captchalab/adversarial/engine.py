@@ -104,6 +104,7 @@ class Hardener:
                     self.settings.effective_steps,
                     self.settings.momentum,
                     self.settings.jpeg_quality,
+                    smooth=self.settings.smooth,
                 )
                 pixels = apply_delta(originals, delta)
                 for row, index in enumerate(chunk):

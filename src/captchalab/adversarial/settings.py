@@ -8,6 +8,7 @@ from typing import Any
 METHODS = ("mixture", "linf", "l0")
 NAMED_MASKS = ("background", "full")
 MAX_LINF = 1.0
+MAX_SMOOTH = 16.0
 
 
 @dataclass(frozen=True)
@@ -20,7 +21,8 @@ class HardeningSettings:
     as ``"0.25"`` (random rectangles covering that share of the image). ``masks``: the ``k``
     non-overlapping masks of the mixture method. ``steps``: iterative steps, each of
     ``alpha = eps / steps``. ``jpeg_quality``: also optimise the perturbation to survive a
-    JPEG re-encode at this quality.
+    JPEG re-encode at this quality. ``smooth``: a Gaussian sigma in pixels applied to the
+    L-inf gradient before its sign (translation-invariant steps; 0 = off).
     """
 
     method: str = "mixture"
@@ -32,6 +34,7 @@ class HardeningSettings:
     steps: int = 10
     momentum: float = 0.0
     jpeg_quality: int | None = None
+    smooth: float = 0.0
 
     def __post_init__(self) -> None:
         if self.method not in METHODS:
@@ -49,6 +52,8 @@ class HardeningSettings:
             raise ValueError(f"steps must be a whole number from 1 to 1000, got {self.steps!r}")
         if not 0.0 <= float(self.momentum) <= 1.0:
             raise ValueError(f"momentum must be in [0, 1], got {self.momentum}")
+        if not 0.0 <= float(self.smooth) <= MAX_SMOOTH:
+            raise ValueError(f"smooth must be a sigma in pixels from 0 to {MAX_SMOOTH:g}")
         quality = self.jpeg_quality
         if quality is not None and (
             not isinstance(quality, int) or isinstance(quality, bool) or not 1 <= quality <= 100
@@ -78,12 +83,11 @@ class HardeningSettings:
             if isinstance(values["linf"], bool) or not isinstance(values["linf"], int | float):
                 raise ValueError(f"linf must be a number, got {values['linf']!r}")
             values["linf"] = float(values["linf"])
-        if "momentum" in values:
-            if isinstance(values["momentum"], bool) or not isinstance(
-                values["momentum"], int | float
-            ):
-                raise ValueError(f"momentum must be a number, got {values['momentum']!r}")
-            values["momentum"] = float(values["momentum"])
+        for name in ("momentum", "smooth"):
+            if name in values:
+                if isinstance(values[name], bool) or not isinstance(values[name], int | float):
+                    raise ValueError(f"{name} must be a number, got {values[name]!r}")
+                values[name] = float(values[name])
         return cls(**values)
 
 

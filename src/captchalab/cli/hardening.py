@@ -55,6 +55,13 @@ def harden(
     jpeg_quality: Annotated[
         int | None, typer.Option(help="Also survive a JPEG re-encode at this quality.")
     ] = None,
+    smooth: Annotated[
+        float,
+        typer.Option(
+            help="Gaussian sigma (pixels) on the L-inf gradient: blobs instead of speckle, "
+            "kinder to SSIM on flat backgrounds (0 = off)."
+        ),
+    ] = 0.0,
     seed: Annotated[int, typer.Option(help="Seed: the same seed writes identical files.")] = 0,
     device: Annotated[str, typer.Option(help="cpu or cuda.")] = "cpu",
     overwrite: Annotated[bool, typer.Option(help="Replace a labelled set in OUT.")] = False,
@@ -86,6 +93,7 @@ def harden(
             steps=steps,
             momentum=momentum,
             jpeg_quality=jpeg_quality,
+            smooth=smooth,
         )
         hardener = Hardener.load(substitute, settings, device=device)
     except (ValueError, FileNotFoundError, KeyError) as exc:
