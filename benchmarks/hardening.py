@@ -100,6 +100,7 @@ TEST_SEED, TRAIN_SEED, QUERY_SEED = 5_000_005, 6_000_006, 7_000_007
 # One thread per process: on shared cores two threads mostly wait for each other.
 THREADS = 1
 RECOMMENDED = HardeningSettings(method="mixture", linf=0.3, l0=100, mask="background")
+SMOOTHING = (1.0, 2.0)  # Gaussian sigmas (px) of the translation-invariant rows
 
 
 @dataclass(frozen=True)
@@ -260,6 +261,8 @@ def related_mean(values: dict[str, float]) -> float:
 
 def label(settings: HardeningSettings) -> str:
     kind = "iterative" if settings.iterative else "direct"
+    if settings.smooth:
+        kind += f", smooth {settings.smooth:g}"
     if settings.method == "linf":
         return f"L-inf {settings.linf:g}, {kind}"
     if settings.method == "l0":
@@ -353,6 +356,12 @@ class Benchmark:
                             RECOMMENDED, method=method, linf=eps, l0=pixels, iterative=iterative
                         )
                     )
+        eps, pixels = b.levels[-1]  # translation-invariant (smoothed) L-inf steps
+        for sigma in SMOOTHING:
+            for method in ("linf", "mixture"):
+                configs.append(
+                    replace(RECOMMENDED, method=method, linf=eps, l0=pixels, smooth=sigma)
+                )
         for number, settings in enumerate(configs):
             console.print(f"sweep {number + 1}/{len(configs)}: {label(settings)}")
             hardened = harden(self.substitute, settings, self.test_images, self.test_texts, 11)
@@ -386,7 +395,8 @@ class Benchmark:
             "Background masks; the mixture uses k = 4 masks (about half L-inf, half L0, L0 in "
             "the background only). `substitute` is the white-box SR on the model the "
             "perturbation was computed on. Glyph energy: share of the squared perturbation on "
-            "glyph ink.",
+            "glyph ink. `smooth s`: each L-inf step takes the sign of the gradient blurred by a "
+            "Gaussian of s pixels (translation-invariant attack).",
             markdown_table(headers, rows),
         )
 
