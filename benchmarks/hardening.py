@@ -510,11 +510,12 @@ class Benchmark:
             reader = CheckpointAttacker(tag, run)
             ordinary = success_rate(reader.read(self.test_images), self.test_texts, False)
             hard = success_rate(reader.read(test_hardened), self.test_texts, False)
-            losses[name] = ordinary - hard
+            if ordinary >= COMPETENT:  # a reader that cannot read ordinary ones proves nothing
+                losses[name] = ordinary - hard
             rows.append([name, percent(ordinary), percent(hard), f"{100 * (ordinary - hard):.1f}"])
-        # The target is judged on the unrelated reader when one exists.
-        self.reader_loss = next(iter(losses.values()))
-        self.reader_name = next(iter(losses))
+        # The target is judged on the first competent reader: the unrelated one when it is.
+        self.reader_name = next(iter(losses), "no competent reader")
+        self.reader_loss = losses.get(self.reader_name, float("nan"))
         ssim_mean = self.usability[label(RECOMMENDED)][0]
         self.section(
             "Upper-bound reader (a stand-in for a person)",
@@ -523,7 +524,8 @@ class Benchmark:
             "captchas hardened with another seed. The first row starts from the strongest "
             "competent unseen attacker, which shares no weights with the substitute; the "
             "default model is the substitute's own starting point, so its loss is pessimistic. "
-            f"Target: the first reader loses <= 5 points, and mean SSIM >= 0.8 "
+            f"Target: the first reader that reads >= {COMPETENT:.0%} of ordinary captchas loses "
+            "<= 5 points, and mean SSIM >= 0.8 "
             f"(measured: {ssim_mean:.3f}).",
             markdown_table(
                 ["reader starts from", "accuracy ordinary", "accuracy hardened", "loss (points)"],
@@ -781,7 +783,9 @@ class Benchmark:
                     [
                         "upper-bound reader loses <= 5 points",
                         f"{100 * self.reader_loss:.1f} (reader from {self.reader_name})",
-                        str(self.reader_loss <= 0.05),
+                        str(self.reader_loss <= 0.05)
+                        if self.reader_loss == self.reader_loss
+                        else "not measurable",
                     ],
                     [
                         "mean SSIM >= 0.8",

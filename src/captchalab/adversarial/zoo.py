@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 import numpy as np
 from PIL import Image
@@ -86,12 +86,16 @@ class DdddocrAttacker:
 
         return importlib.util.find_spec("ddddocr") is not None
 
+    _ocr: Any = None  # built once: loading its model takes about a second
+
     def read(self, images: Sequence[Image.Image]) -> list[str]:
         import io
 
-        import ddddocr
+        if self._ocr is None:
+            import ddddocr
 
-        ocr = ddddocr.DdddOcr(show_ad=False)
+            self._ocr = ddddocr.DdddOcr(show_ad=False)
+        ocr = self._ocr
         answers = []
         for image in images:
             buffer = io.BytesIO()
