@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from captchalab.audit.anchors import ANCHORS
+from captchalab.audit.curves import cost_to_reach
 from captchalab.audit.plots import data_uri
 
 if TYPE_CHECKING:  # importing pipeline at run time would be circular
@@ -64,13 +65,15 @@ def anchor_rows(results: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
                 continue
             for name, points in result["curves"].items():
                 reached = [p for p in points if p["accuracy"] >= anchor.accuracy]
-                fit_cost = result["costs"][name]["samples"][1]
+                to_anchor = cost_to_reach(
+                    [p["samples"] for p in points], [p["accuracy"] for p in points], anchor.accuracy
+                )
                 row.setdefault("curves", []).append(
                     {
                         "curve": name,
                         "best": max(p["accuracy"] for p in points) if points else None,
                         "reached_at": reached[0]["samples"] if reached else None,
-                        "cost_90": _cost(fit_cost),
+                        "cost_anchor": _cost(to_anchor.to_dict()),
                     }
                 )
             row["measured"] = True
@@ -202,6 +205,19 @@ def render_summary(metrics: dict[str, Any]) -> str:
         )
         + ".",
     ]
+    for anchor in anchor_rows(metrics["targets"]):
+        for curve in anchor.get("curves", []):
+            best = "-" if curve["best"] is None else f"{100 * curve['best']:.1f}%"
+            verdict = (
+                f"reached it with {curve['reached_at']:,} labelled captchas "
+                f"({anchor['samples']:,} in the publication)"
+                if curve["reached_at"]
+                else f"not reached within the budget (the fitted curve: {curve['cost_anchor']})"
+            )
+            parts.append(
+                f"- {anchor['short']} ({100 * anchor['accuracy']:.2f}%): {curve['curve']}, "
+                f"best {best}, {verdict}."
+            )
     for target in metrics["targets"]:
         parts += ["", f"## {target['name']} ({target['source']})", ""]
         attacks = [
