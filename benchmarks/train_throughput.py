@@ -46,7 +46,7 @@ DEFAULT_CONFIGS = [
     "configs/experiments/seed_words_attention.yaml",
 ]
 STEP_VARIANTS = ("base", "threads1", "threads2", "no_channels_last", "compile", "bf16")
-TRAIN_VARIANTS = ("workers0", "workers1", "cache")
+TRAIN_VARIANTS = ("workers0", "workers1", "cache", "cache_threads2")
 
 
 @dataclass(frozen=True)
@@ -172,6 +172,8 @@ def trainer_rate(config: TrainConfig, variant: str, steps: int) -> float:
         "workers0": {"workers": 0, "cache_size": 0},
         "workers1": {"workers": 1, "cache_size": 0},
         "cache": {"workers": 0, "cache_size": 2 * config.batch_size},
+        # both cores on the model step (faster on an idle machine, slower on a loaded one)
+        "cache_threads2": {"workers": 0, "cache_size": 2 * config.batch_size, "threads": 2},
     }
     run_config = replace(
         config,
