@@ -4,11 +4,19 @@ Training goes through :func:`captchalab.training.trainer.train` (a labelled-fold
 library holding out 10% for its own validation), so the audit measures exactly what a user
 of ``captchalab train`` would get. CPU-minutes are the process CPU time of that call (all
 torch threads; data loading included), so they do not depend on how loaded the machine is.
+
+A run can be resumed (``captchalab audit --resume``): a finished point is kept in
+``RUN/point.json`` with its predictions and reused when its fingerprint (the training config,
+the training labels and the test labels) still matches; an unfinished run continues from its
+last checkpoint, and its CPU-minutes add up the time spent before and after the kill.
 """
 
 from __future__ import annotations
 
+import hashlib
 import io
+import json
+import os
 import shutil
 import time
 from collections.abc import Callable
@@ -75,8 +83,6 @@ def train_attacker(
     mode = "finetune" if init else "scratch"
     folder = target.training_folder(samples, work / "data")
     run_dir = work / "runs" / f"{mode}-{model}-{samples}"
-    if run_dir.exists():
-        shutil.rmtree(run_dir)  # an audit always retrains: stale runs would skew the curve
     config = TrainConfig(
         model=model,
         scheme=None,
@@ -96,22 +102,100 @@ def train_attacker(
         seed=seed,
         augment=True,
         eval_every=steps,
-        checkpoint_every=steps,
+        checkpoint_every=min(steps, CHECKPOINT_EVERY),
         threads=threads,
     )
+    key = fingerprint(config.to_dict(), folder / "labels.csv", test_texts)
+    finished = load_point(run_dir, key)
+    if finished is not None:
+        if on_step is not None:
+            for _ in range(steps):
+                on_step()  # the progress display counts the reused run as done
+        return finished
+    previous_cpu, done_steps = _resumable(run_dir, key)
+    if done_steps == 0 and run_dir.exists():
+        shutil.rmtree(run_dir)  # a stale or foreign run would skew the curve: retrain
+    run_dir.mkdir(parents=True, exist_ok=True)
+    (run_dir / FINGERPRINT).write_text(key)
+    if on_step is not None:
+        for _ in range(done_steps):
+            on_step()
     cpu, wall = time.process_time(), time.perf_counter()
 
     def on_event(event: dict[str, Any]) -> None:
-        if on_step is not None and event.get("event") == "step":
+        if event.get("event") != "step":
+            return
+        if on_step is not None:
             on_step()
+        if event["step"] % config.checkpoint_every == 0:
+            spent = previous_cpu + (time.process_time() - cpu) / 60.0
+            _write_json(run_dir / PROGRESS, {"step": event["step"], "cpu_minutes": spent})
 
-    train(config, run_dir, on_event=on_event, device="cpu")
-    cpu_minutes = (time.process_time() - cpu) / 60.0
+    train(config, run_dir, resume=done_steps > 0, on_event=on_event, device="cpu")
+    cpu_minutes = previous_cpu + (time.process_time() - cpu) / 60.0
     wall_s = time.perf_counter() - wall
     predictions = predict_checkpoint(run_dir / "last", test)
     accuracy, cer = score(test_texts, predictions, target.charset.case_sensitive)
     point = Point(mode, model, samples, steps, accuracy, cer, cpu_minutes, wall_s)
-    return Trained(point, run_dir / "last", predictions)
+    trained = Trained(point, run_dir / "last", predictions)
+    save_point(run_dir, key, trained)
+    return trained
+
+
+CHECKPOINT_EVERY = 500  # optimiser steps between resume points of one attacker's training
+FINGERPRINT, PROGRESS, POINT = "fingerprint.txt", "progress.json", "point.json"
+
+
+def fingerprint(config: dict[str, Any], labels: Path, test_texts: list[str]) -> str:
+    """What a finished point depends on: its config, its training labels, its test labels."""
+    digest = hashlib.sha256(json.dumps(config, sort_keys=True, default=str).encode())
+    digest.update(labels.read_bytes())
+    digest.update("\n".join(test_texts).encode())
+    return digest.hexdigest()
+
+
+def save_point(run_dir: Path, key: str, trained: Trained) -> None:
+    _write_json(
+        run_dir / POINT,
+        {"fingerprint": key, "point": trained.point.to_dict(), "predictions": trained.predictions},
+    )
+
+
+def load_point(run_dir: Path, key: str) -> Trained | None:
+    """The finished point of an earlier (killed) audit, when it was trained the same way."""
+    path = run_dir / POINT
+    if not path.exists() or not (run_dir / "last").exists():
+        return None
+    try:
+        saved = json.loads(path.read_text())
+        if saved.get("fingerprint") != key:
+            return None
+        return Trained(Point(**saved["point"]), run_dir / "last", list(saved["predictions"]))
+    except (ValueError, TypeError, KeyError):
+        return None  # unreadable: retrain
+
+
+def _resumable(run_dir: Path, key: str) -> tuple[float, int]:
+    """(CPU-minutes spent, steps done) of an unfinished run with the same fingerprint."""
+    from captchalab.training.checkpoint import load_meta
+
+    marker = run_dir / FINGERPRINT
+    if not marker.exists() or marker.read_text() != key or not (run_dir / "last").exists():
+        return 0.0, 0
+    try:
+        step = load_meta(run_dir / "last").step
+        progress = json.loads((run_dir / PROGRESS).read_text())
+    except (OSError, ValueError, KeyError):
+        return 0.0, 0
+    recorded = max(int(progress.get("step", 0)), 1)
+    # the progress line is written just before its checkpoint: scale when they disagree
+    return float(progress.get("cpu_minutes", 0.0)) * step / recorded, step
+
+
+def _write_json(path: Path, value: Any) -> None:
+    partial = path.with_name(path.name + ".partial")
+    partial.write_text(json.dumps(value))
+    os.replace(partial, path)  # atomic: a kill never leaves half a file
 
 
 def predict_checkpoint(checkpoint: Path, test: ScoringImages) -> list[str]:

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import functools
+import json
 import shutil
-import tempfile
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -267,6 +267,22 @@ def audit_target(
     return result
 
 
+WORK = "work"  # the report folder's training runs, kept until the report is written
+
+
+def _claim(work: Path, target: AuditTarget, options: AuditOptions) -> None:
+    """Start ``work`` afresh unless it holds this very target and budget (a resumed audit)."""
+    identity = json.dumps(
+        {"target": target.describe(), "budget": options.budget.to_dict(), "seed": options.seed},
+        sort_keys=True,
+    )
+    marker = work / "audit.json"
+    if work.exists() and (not marker.exists() or marker.read_text() != identity):
+        shutil.rmtree(work)
+    work.mkdir(parents=True, exist_ok=True)
+    marker.write_text(identity)
+
+
 def _fold(text: str, target: AuditTarget) -> str:
     return text if target.charset.case_sensitive else text.lower()
 
@@ -393,23 +409,33 @@ def run_audit(
     reporter: Reporter | None = None,
     command: str = "",
     keep_work: bool = False,
+    resume: bool = False,
 ) -> dict[str, Any]:
     """Audit each target (two with ``--compare``) and write report.html, summary.md,
-    metrics.json into ``out``. Returns the metrics (without figures)."""
+    metrics.json into ``out``. Returns the metrics (without figures).
+
+    Training runs live in ``out/work`` until the report is written. An audit that was killed
+    leaves them there; ``resume=True`` reuses its finished points and continues its unfinished
+    run from the last checkpoint."""
     from captchalab.audit.report import write_report
 
     reporter = reporter or SilentReporter()
     out = Path(out)
+    work_root = out / WORK
+    if work_root.exists() and not resume:
+        raise ValueError(
+            f"{out} holds the work of an unfinished audit ({work_root}): pass --resume to "
+            "continue it, or choose a new folder"
+        )
     out.mkdir(parents=True, exist_ok=True)
     reporter.plan(sum(planned_steps(t, options) for t in targets))
-    work_root = Path(tempfile.mkdtemp(prefix="audit-", dir=out))
-    try:
-        results = [
-            audit_target(target, options, work_root / f"{i}-{target.name}", reporter)
-            for i, target in enumerate(targets)
-        ]
-    finally:
-        if not keep_work:
-            shutil.rmtree(work_root, ignore_errors=True)
+    work_root.mkdir(exist_ok=True)
+    results = []
+    for i, target in enumerate(targets):
+        work = work_root / f"{i}-{target.name}"
+        _claim(work, target, options)
+        results.append(audit_target(target, options, work, reporter))
+    if not keep_work:
+        shutil.rmtree(work_root, ignore_errors=True)
     reporter.stage("writing the report")
     return write_report(results, options, out, command)

@@ -56,6 +56,14 @@ def audit(
         str | None,
         typer.Option(help="Comma-separated sensitivity factors (default: the budget's)."),
     ] = None,
+    resume: Annotated[
+        bool,
+        typer.Option(
+            "--resume",
+            help="Continue a killed audit in OUT: reuse its finished training runs and resume "
+            "the unfinished one from its last checkpoint.",
+        ),
+    ] = False,
 ) -> None:
     """Audit a scheme: cost to break, why it breaks, where models look, and what to change.
 
@@ -66,7 +74,11 @@ def audit(
     Examples:\n
       captchalab audit --scheme hku -o audits/hku --budget quick\n
       captchalab audit --scheme configs/schemes/noisy_lines.yaml -o audits/noisy\n
-      captchalab audit --data my_captchas/ -o audits/mine --compare hardened_captchas/
+      captchalab audit --data my_captchas/ -o audits/mine --compare hardened_captchas/\n
+      captchalab audit --scheme hku -o audits/hku --budget full --resume   (after a kill)
+
+    Training runs are kept in OUT/work until the report is written, so a killed audit
+    loses at most the steps since its last checkpoint.
     """
     from captchalab.audit.budgets import get_budget
     from captchalab.audit.pipeline import MODELS, AuditOptions, run_audit
@@ -94,7 +106,9 @@ def audit(
     command = "captchalab " + shlex.join(sys.argv[1:]) if sys.argv[1:2] == ["audit"] else ""
     try:
         with progress_bar() as progress:
-            metrics = run_audit(targets, options, out, _RichReporter(progress), command)
+            metrics = run_audit(
+                targets, options, out, _RichReporter(progress), command, resume=resume
+            )
     except (ValueError, FileNotFoundError) as error:
         raise fail(str(error)) from error
     for row in metrics["headline"]:
