@@ -101,6 +101,7 @@ TEST_SEED, TRAIN_SEED, QUERY_SEED = 5_000_005, 6_000_006, 7_000_007
 THREADS = 1
 RECOMMENDED = HardeningSettings(method="mixture", linf=0.3, l0=100, mask="background")
 SMOOTHING = (1.0, 2.0)  # Gaussian sigmas (px) of the translation-invariant rows
+DIVERSITY = 0.7  # input-diversity probability of the diverse rows (Xie et al. use 0.5-0.7)
 
 
 @dataclass(frozen=True)
@@ -263,6 +264,8 @@ def label(settings: HardeningSettings) -> str:
     kind = "iterative" if settings.iterative else "direct"
     if settings.smooth:
         kind += f", smooth {settings.smooth:g}"
+    if settings.diversity:
+        kind += f", diversity {settings.diversity:g}"
     if settings.method == "linf":
         return f"L-inf {settings.linf:g}, {kind}"
     if settings.method == "l0":
@@ -362,6 +365,10 @@ class Benchmark:
                 configs.append(
                     replace(RECOMMENDED, method=method, linf=eps, l0=pixels, smooth=sigma)
                 )
+        for sigma in (0.0, SMOOTHING[0]):  # input diversity, alone and with smoothing
+            configs.append(
+                replace(RECOMMENDED, linf=eps, l0=pixels, smooth=sigma, diversity=DIVERSITY)
+            )
         for number, settings in enumerate(configs):
             console.print(f"sweep {number + 1}/{len(configs)}: {label(settings)}")
             hardened = harden(self.substitute, settings, self.test_images, self.test_texts, 11)
@@ -396,7 +403,9 @@ class Benchmark:
             "the background only). `substitute` is the white-box SR on the model the "
             "perturbation was computed on. Glyph energy: share of the squared perturbation on "
             "glyph ink. `smooth s`: each L-inf step takes the sign of the gradient blurred by a "
-            "Gaussian of s pixels (translation-invariant attack).",
+            "Gaussian of s pixels (translation-invariant attack). `diversity p`: with "
+            "probability p a step takes its gradient through a random shrink (to 80-100%) "
+            "and shift of the substitute's input (input diversity).",
             markdown_table(headers, rows),
         )
 

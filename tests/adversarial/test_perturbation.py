@@ -25,6 +25,7 @@ SETTINGS = [
     HardeningSettings(method="mixture", mask="full", masks=3, linf=0.3, l0=50, iterative=False),
     HardeningSettings(method="mixture", mask="0.25", masks=2, steps=4, jpeg_quality=70),
     HardeningSettings(method="mixture", mask="background", linf=0.3, l0=50, smooth=2.0),
+    HardeningSettings(method="linf", mask="background", linf=0.2, diversity=1.0, jpeg_quality=80),
 ]
 
 
@@ -163,3 +164,38 @@ def test_smooth_steps_still_break_the_substitute_and_spare_ssim(
         scores[smooth] = (accuracy, similarity)
     assert scores[2.0][0] <= 0.5, scores
     assert scores[2.0][1] > scores[0.0][1] + 0.05, scores
+
+
+def test_diverse_shrinks_and_shifts_within_the_canvas() -> None:
+    import torch
+
+    from captchalab.adversarial.model_input import diverse
+
+    image = torch.ones(1, 1, 10, 20)
+    image[0, 0, 3:7, 4:10] = 0.0  # a dark block inside a light border (the fill)
+    same = diverse(image, (1.0, 0.5, 0.5))
+    assert torch.equal(same, image)
+    moved = diverse(image, (0.5, 1.0, 1.0))  # half size in the bottom-right corner
+    assert moved.shape == image.shape
+    assert float(moved[0, 0, :5].min()) == 1.0 and float(moved[0, 0, :, :10].min()) == 1.0
+    assert float(moved[0, 0, 5:, 10:].min()) < 0.5  # the dark block, shrunk
+
+
+def test_diversity_is_reproducible_and_still_breaks_the_substitute(
+    memorised_checkpoint: Path, captchas: tuple[list[Image.Image], list[str]]
+) -> None:
+    from captchalab.adversarial.zoo import CheckpointAttacker, success_rate
+
+    images, texts = captchas
+    reader = CheckpointAttacker("substitute", memorised_checkpoint)
+    settings = HardeningSettings(method="linf", mask="full", linf=0.15, steps=5, diversity=0.7)
+    hardener = Hardener.load(memorised_checkpoint, settings)
+    first, again = (hardener.harden(images, texts, seed=3) for _ in range(2))
+    assert all(
+        np.array_equal(np.asarray(a), np.asarray(b)) for a, b in zip(first, again, strict=True)
+    )
+    other = hardener.harden(images, texts, seed=4)
+    assert any(
+        not np.array_equal(np.asarray(a), np.asarray(b)) for a, b in zip(first, other, strict=True)
+    )
+    assert success_rate(reader.read(first), texts, case_sensitive=True) <= 0.5

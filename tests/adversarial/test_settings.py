@@ -30,6 +30,8 @@ def test_yaml_numbers_are_accepted_for_mask_and_budget() -> None:
         ({"momentum": 2}, "momentum"),
         ({"smooth": -1}, "smooth"),
         ({"smooth": "wide"}, "smooth must be a number"),
+        ({"diversity": 1.5}, "diversity"),
+        ({"diversity": "often"}, "diversity must be a number"),
         ({"jpeg_quality": 0}, "jpeg_quality"),
         ({"iterative": "yes"}, "iterative"),
         ({"colour": "red"}, "unknown"),

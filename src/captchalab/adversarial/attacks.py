@@ -15,11 +15,14 @@ preprocessing. With momentum ``mu`` (Dong et al.), ``g`` is replaced by
 the sign of ``g`` convolved with a Gaussian of that many pixels (the translation-invariant
 attack of Dong et al., 2019): the perturbation comes in blobs rather than single-pixel
 speckle, which transfers better to other models and leaves flat backgrounds structurally
-intact (SSIM compares local variance, and a blob is locally flat).
+intact (SSIM compares local variance, and a blob is locally flat). With ``diversity = p > 0``
+each step, with probability ``p``, takes the gradient through a random shrink-and-shift of
+the substitute's input (input diversity, Xie et al., 2019), drawn from a seeded generator.
 """
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -28,7 +31,7 @@ import torch
 from torch import nn
 
 from captchalab.adversarial.losses import true_label_loss
-from captchalab.adversarial.model_input import model_input, to_grey
+from captchalab.adversarial.model_input import diverse, model_input, to_grey
 from captchalab.adversarial.quantise import (
     budget_levels,
     jpeg_round_trip,
@@ -38,6 +41,7 @@ from captchalab.data.preprocess import Preprocessing
 from captchalab.objectives import Objective
 
 NORMS = ("linf", "l0")
+SMALLEST = 0.8  # the smallest scale of an input-diversity transform
 
 
 @dataclass(frozen=True)
@@ -64,15 +68,24 @@ class Substitute:
 
 
 def _loss_and_grad(
-    substitute: Substitute, x: torch.Tensor, texts: list[str], jpeg_quality: int | None
+    substitute: Substitute,
+    x: torch.Tensor,
+    texts: list[str],
+    jpeg_quality: int | None,
+    transform: Callable[[torch.Tensor], torch.Tensor] | None = None,
 ) -> torch.Tensor:
     x = x.detach().requires_grad_(True)
     served = straight_through_quantise(x)
-    inputs = model_input(served, substitute.preprocessing)
-    loss = true_label_loss(substitute.model, substitute.objective, inputs, texts)
+
+    def loss_of(images: torch.Tensor) -> torch.Tensor:
+        inputs = model_input(images, substitute.preprocessing)
+        if transform is not None:
+            inputs = transform(inputs)
+        return true_label_loss(substitute.model, substitute.objective, inputs, texts)
+
+    loss = loss_of(served)
     if jpeg_quality is not None:
-        recoded = model_input(jpeg_round_trip(served, jpeg_quality), substitute.preprocessing)
-        loss = loss + true_label_loss(substitute.model, substitute.objective, recoded, texts)
+        loss = loss + loss_of(jpeg_round_trip(served, jpeg_quality))
     (grad,) = torch.autograd.grad(loss, x)
     return grad.sum(dim=1, keepdim=True)  # d loss / d (grey delta shared by the channels)
 
@@ -87,12 +100,17 @@ def perturb(
     jpeg_quality: int | None = None,
     on_step: Callable[[int], None] | None = None,
     smooth: float = 0.0,
+    diversity: float = 0.0,
+    generator: torch.Generator | None = None,
 ) -> torch.Tensor:
     """``(B, 1, H, W)`` grey perturbation for ``(B, 3, H, W)`` originals in [0, 1].
 
     ``plans[b]`` lists the (non-overlapping) regions of image ``b``; pixels outside every
-    region get exactly 0.
+    region get exactly 0. ``generator`` draws the input-diversity transforms (a fixed seed
+    when none is given), so the result is a pure function of the arguments.
     """
+    if diversity > 0 and generator is None:
+        generator = torch.Generator().manual_seed(0)
     batch, _, height, width = originals.shape
     device = originals.device
     eps = torch.zeros(batch, 1, height, width, device=device)
@@ -116,7 +134,14 @@ def perturb(
     accumulated = torch.zeros_like(delta)
     for step in range(steps):
         x = torch.clamp(originals + delta, 0.0, 1.0)
-        grad = _loss_and_grad(substitute, x, texts, jpeg_quality)
+        transform = None
+        if diversity > 0:
+            assert generator is not None
+            coin, scale, down, right = torch.rand(4, generator=generator).tolist()
+            if coin < diversity:
+                draw = (SMALLEST + (1.0 - SMALLEST) * scale, down, right)
+                transform = functools.partial(diverse, draw=draw)
+        grad = _loss_and_grad(substitute, x, texts, jpeg_quality, transform)
         if momentum > 0:
             scale = grad.abs().mean(dim=(1, 2, 3), keepdim=True).clamp_min(1e-12)
             accumulated = momentum * accumulated + grad / scale

@@ -105,6 +105,8 @@ class Hardener:
                     self.settings.momentum,
                     self.settings.jpeg_quality,
                     smooth=self.settings.smooth,
+                    diversity=self.settings.diversity,
+                    generator=torch.Generator().manual_seed((seed * 1_000_003 + chunk[0]) % 2**63),
                 )
                 pixels = apply_delta(originals, delta)
                 for row, index in enumerate(chunk):

@@ -64,3 +64,22 @@ def model_input(images: torch.Tensor, spec: Preprocessing) -> torch.Tensor:
     canvas = fill.expand(x.shape[0], x.shape[1], spec.height, spec.width).clone()
     canvas[:, :, :inner_h, :inner_w] = inner
     return canvas
+
+
+def diverse(images: torch.Tensor, draw: tuple[float, float, float]) -> torch.Tensor:
+    """A shrink-and-shift of a ``(B, C, h, w)`` model input, differentiably.
+
+    ``draw = (scale, down, right)``: the content is scaled by ``scale`` (<= 1) and placed at
+    the fractions ``down`` and ``right`` of the free room on a canvas of the input's size,
+    filled with the border's median (the input diversity of Xie et al., 2019: gradients
+    taken through such random transforms overfit the substitute less, so the perturbation
+    transfers better to other models).
+    """
+    scale, down, right = draw
+    height, width = images.shape[-2:]
+    inner_h, inner_w = max(1, round(height * scale)), max(1, round(width * scale))
+    top, left = round(down * (height - inner_h)), round(right * (width - inner_w))
+    fill = _border_fill(images)[:, :, None, None]
+    canvas = fill.expand(*images.shape).clone()
+    canvas[:, :, top : top + inner_h, left : left + inner_w] = _resize(images, inner_h, inner_w)
+    return canvas

@@ -22,7 +22,9 @@ class HardeningSettings:
     non-overlapping masks of the mixture method. ``steps``: iterative steps, each of
     ``alpha = eps / steps``. ``jpeg_quality``: also optimise the perturbation to survive a
     JPEG re-encode at this quality. ``smooth``: a Gaussian sigma in pixels applied to the
-    L-inf gradient before its sign (translation-invariant steps; 0 = off).
+    L-inf gradient before its sign (translation-invariant steps; 0 = off). ``diversity``: the
+    probability that an iterative step takes its gradient through a random shrink-and-shift of
+    the substitute's input (input diversity; 0 = off).
     """
 
     method: str = "mixture"
@@ -35,6 +37,7 @@ class HardeningSettings:
     momentum: float = 0.0
     jpeg_quality: int | None = None
     smooth: float = 0.0
+    diversity: float = 0.0
 
     def __post_init__(self) -> None:
         if self.method not in METHODS:
@@ -54,6 +57,8 @@ class HardeningSettings:
             raise ValueError(f"momentum must be in [0, 1], got {self.momentum}")
         if not 0.0 <= float(self.smooth) <= MAX_SMOOTH:
             raise ValueError(f"smooth must be a sigma in pixels from 0 to {MAX_SMOOTH:g}")
+        if not 0.0 <= float(self.diversity) <= 1.0:
+            raise ValueError(f"diversity must be a probability in [0, 1], got {self.diversity}")
         quality = self.jpeg_quality
         if quality is not None and (
             not isinstance(quality, int) or isinstance(quality, bool) or not 1 <= quality <= 100
@@ -83,7 +88,7 @@ class HardeningSettings:
             if isinstance(values["linf"], bool) or not isinstance(values["linf"], int | float):
                 raise ValueError(f"linf must be a number, got {values['linf']!r}")
             values["linf"] = float(values["linf"])
-        for name in ("momentum", "smooth"):
+        for name in ("momentum", "smooth", "diversity"):
             if name in values:
                 if isinstance(values[name], bool) or not isinstance(values[name], int | float):
                     raise ValueError(f"{name} must be a number, got {values[name]!r}")

@@ -62,6 +62,13 @@ def harden(
             "kinder to SSIM on flat backgrounds (0 = off)."
         ),
     ] = 0.0,
+    diversity: Annotated[
+        float,
+        typer.Option(
+            help="Probability that a step takes its gradient through a random shrink-and-shift "
+            "of the substitute's input: transfers better to unseen solvers (0 = off)."
+        ),
+    ] = 0.0,
     seed: Annotated[int, typer.Option(help="Seed: the same seed writes identical files.")] = 0,
     device: Annotated[str, typer.Option(help="cpu or cuda.")] = "cpu",
     overwrite: Annotated[bool, typer.Option(help="Replace a labelled set in OUT.")] = False,
@@ -94,6 +101,7 @@ def harden(
             momentum=momentum,
             jpeg_quality=jpeg_quality,
             smooth=smooth,
+            diversity=diversity,
         )
         hardener = Hardener.load(substitute, settings, device=device)
     except (ValueError, FileNotFoundError, KeyError) as exc:
