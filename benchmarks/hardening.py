@@ -180,11 +180,31 @@ def train_run(
         threads=THREADS,
         **changes,
     )
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), cpu_seconds()
     console.print(f"training {name} ({steps} steps) ...")
     train(config, run, resume=(run / "last").exists())
-    console.print(f"  {name}: {time.perf_counter() - started:.0f} s")
+    spent = cpu_seconds() - cpu
+    cost = run / COST
+    previous = float(cost.read_text()) if cost.exists() else 0.0
+    cost.write_text(f"{previous + spent:.1f}\n")
+    console.print(f"  {name}: {time.perf_counter() - started:.0f} s, {spent / 60:.1f} CPU-min")
     return run
+
+
+COST = "cpu_seconds.txt"  # a run's training CPU time, added up over resumed sessions
+
+
+def cpu_seconds() -> float:
+    """CPU time of this process and its finished children (render workers), in seconds."""
+    import resource
+
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return time.process_time() + children.ru_utime + children.ru_stime
+
+
+def training_cpu_minutes(work: Path) -> float:
+    """Training CPU-minutes of every run in ``work``, whichever session trained it."""
+    return sum(float(path.read_text()) for path in work.rglob(COST)) / 60.0
 
 
 @dataclass(frozen=True)
@@ -758,7 +778,10 @@ class Benchmark:
         head = [
             f"# Hardening benchmark{' (quick)' if self.quick else ''}",
             "",
-            f"Command: `{command_line()}`; {elapsed / 60:.1f} min wall time.",
+            f"Command: `{command_line()}`; {elapsed / 60:.1f} min wall time in this "
+            f"invocation; the models in `--work` took {training_cpu_minutes(self.work):.0f} "
+            "training CPU-minutes in all (added up over the sessions that trained them; the "
+            "time of a training killed before it finished is not in it).",
             "",
             *machine_lines(["torch", "onnxruntime", "pillow"]),
             "",
