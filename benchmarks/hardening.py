@@ -101,6 +101,7 @@ TEST_SEED, TRAIN_SEED, QUERY_SEED = 5_000_005, 6_000_006, 7_000_007
 THREADS = 1
 RECOMMENDED = HardeningSettings(method="mixture", linf=0.3, l0=100, mask="background")
 SMOOTHING = (1.0, 2.0)  # Gaussian sigmas (px) of the translation-invariant rows
+MOMENTUM = 0.9  # momentum of the row that combines every transfer trick
 DIVERSITY = 0.7  # input-diversity probability of the diverse rows (Xie et al. use 0.5-0.7)
 
 
@@ -286,6 +287,8 @@ def label(settings: HardeningSettings) -> str:
         kind += f", smooth {settings.smooth:g}"
     if settings.diversity:
         kind += f", diversity {settings.diversity:g}"
+    if settings.momentum:
+        kind += f", momentum {settings.momentum:g}"
     if settings.method == "linf":
         return f"L-inf {settings.linf:g}, {kind}"
     if settings.method == "l0":
@@ -389,6 +392,16 @@ class Benchmark:
             configs.append(
                 replace(RECOMMENDED, linf=eps, l0=pixels, smooth=sigma, diversity=DIVERSITY)
             )
+        configs.append(  # all three transfer tricks: smoothing, diversity, momentum
+            replace(
+                RECOMMENDED,
+                linf=eps,
+                l0=pixels,
+                smooth=SMOOTHING[0],
+                diversity=DIVERSITY,
+                momentum=MOMENTUM,
+            )
+        )
         for number, settings in enumerate(configs):
             console.print(f"sweep {number + 1}/{len(configs)}: {label(settings)}")
             hardened = harden(self.substitute, settings, self.test_images, self.test_texts, 11)
