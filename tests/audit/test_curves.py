@@ -36,3 +36,16 @@ def test_far_extrapolation_is_only_a_bound() -> None:
     cost = cost_to_reach([40, 160], [0.29, 0.34], 0.9)
     assert cost.method == "beyond" and cost.value is None
     assert cost.bound == 160 * 1000 and "beyond" in cost.text()
+
+
+def test_plateau_points_are_left_out_of_the_fit() -> None:
+    # the full hku audit's from-scratch curve: 0% until learning starts, then 30.8% -> 74.75%
+    xs, accuracies = [50, 200, 1000, 10_000, 100_000], [0.0, 0.0, 0.0, 0.308, 0.7475]
+    law = fit_power_law(xs, accuracies)
+    alone = fit_power_law(xs[3:], accuracies[3:])
+    assert law is not None and alone is not None and law == alone
+    cost = cost_to_reach(xs, accuracies, 0.9)
+    assert cost.method == "extrapolated" and cost.value is not None
+    assert 500_000 < cost.value < 2_000_000
+    assert fit_power_law([50, 200, 1000], [0.0, 0.0, 0.3]) is None  # one point past it
+    assert cost_to_reach([50, 200, 1000], [0.0, 0.0, 0.3], 0.9).value is None

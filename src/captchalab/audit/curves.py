@@ -5,6 +5,12 @@ The error rate of a learner typically falls as a power law of its training data,
 by interpolating between the two measured points around it (in log x); where the budget
 stops short, the power law fitted to the measured points is extrapolated, and the result
 says so.
+
+The power law describes a learner that has started to learn. A from-scratch CTC model first
+sits on a plateau at 0% (it outputs blanks) for tens of thousands of samples; points on that
+plateau are left out of the fit, which starts at the first point that reads anything, so they
+do not flatten the slope (with them, a curve that rises 31% -> 75% over a tenfold budget would
+extrapolate to > 100M captchas for 90% instead of about 1M).
 """
 
 from __future__ import annotations
@@ -20,6 +26,7 @@ TARGETS = (0.5, 0.9)
 # such costs are reported as "beyond" that bound instead of as a number.
 EXTRAPOLATION_LIMIT = 1000.0
 _EPS = 1e-3  # accuracies of exactly 0 or 1 carry no slope; clip them for the fit
+PLATEAU = 0.01  # leading points below this accuracy have not started learning: not fitted
 
 
 @dataclass(frozen=True)
@@ -64,12 +71,19 @@ class Cost:
         return f"{number} (interpolated)"
 
 
+def learning_points(xs: Sequence[float], accuracies: Sequence[float]) -> list[tuple[float, float]]:
+    """``(x, accuracy)`` sorted by ``x``, from the first point at or above ``PLATEAU`` on."""
+    pairs = sorted((x, acc) for x, acc in zip(xs, accuracies, strict=True) if x > 0)
+    first = next((i for i, (_, acc) in enumerate(pairs) if acc >= PLATEAU), len(pairs))
+    return pairs[first:]
+
+
 def fit_power_law(xs: Sequence[float], accuracies: Sequence[float]) -> PowerLaw | None:
-    """Least-squares fit of ``log(error) = log(a) - b log(x)``; None with < 2 usable points."""
+    """Least-squares fit of ``log(error) = log(a) - b log(x)`` past the zero-accuracy plateau;
+    None with < 2 usable points."""
     points = [
         (math.log(x), math.log(min(1 - _EPS, max(_EPS, 1.0 - acc))))
-        for x, acc in zip(xs, accuracies, strict=True)
-        if x > 0
+        for x, acc in learning_points(xs, accuracies)
     ]
     if len(points) < 2:
         return None

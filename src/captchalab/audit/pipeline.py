@@ -164,36 +164,7 @@ def audit_target(
         zero_shot_ddddocr(target.charset, raw_images, test_texts),
     ]
     curves = {name: [t.point.to_dict() for t in runs] for name, runs in trained.items()}
-    fits = {
-        name: fit_power_law([p["samples"] for p in points], [p["accuracy"] for p in points])
-        for name, points in curves.items()
-    }
-    cpu_fits = {
-        name: fit_power_law([p["cpu_minutes"] for p in points], [p["accuracy"] for p in points])
-        for name, points in curves.items()
-    }
-    cost_table = {
-        name: {
-            "samples": [
-                c.to_dict()
-                for c in costs([p["samples"] for p in points], [p["accuracy"] for p in points])
-            ],
-            "cpu_minutes": [
-                c.to_dict()
-                for c in costs([p["cpu_minutes"] for p in points], [p["accuracy"] for p in points])
-            ],
-        }
-        for name, points in curves.items()
-    }
-    baselines = {o["name"]: o["accuracy"] for o in off_the_shelf if o.get("available")}
-    figures = {
-        "curve_samples": plots.learning_curve(
-            curves, fits, "samples", "labelled training captchas", baselines, True
-        ),
-        "curve_cpu": plots.learning_curve(
-            curves, cpu_fits, "cpu_minutes", "CPU-minutes of training", baselines, False
-        ),
-    }
+    fits, cost_table, figures = analyse_curves(curves, off_the_shelf)
 
     # errors of the strongest attacker at the largest size
     best_name, best = max(
@@ -248,7 +219,7 @@ def audit_target(
         "max_length": target.max_length,
         "test_size": len(test_texts),
         "curves": curves,
-        "fits": {n: (vars(f) if f else None) for n, f in fits.items()},
+        "fits": fits,
         "costs": cost_table,
         "finetune_note": finetune_note,
         "off_the_shelf": off_the_shelf,
@@ -281,6 +252,41 @@ def _claim(work: Path, target: AuditTarget, options: AuditOptions) -> None:
         shutil.rmtree(work)
     work.mkdir(parents=True, exist_ok=True)
     marker.write_text(identity)
+
+
+def analyse_curves(
+    curves: dict[str, list[dict[str, Any]]], off_the_shelf: list[dict[str, Any]]
+) -> tuple[dict[str, Any], dict[str, Any], dict[str, bytes]]:
+    """Power-law fits, the costs to reach 50% and 90%, and the two learning-curve plots."""
+    fits = {
+        name: fit_power_law([p["samples"] for p in points], [p["accuracy"] for p in points])
+        for name, points in curves.items()
+    }
+    cpu_fits = {
+        name: fit_power_law([p["cpu_minutes"] for p in points], [p["accuracy"] for p in points])
+        for name, points in curves.items()
+    }
+    cost_table = {
+        name: {
+            axis: [
+                c.to_dict()
+                for c in costs([p[axis] for p in points], [p["accuracy"] for p in points])
+            ]
+            for axis in ("samples", "cpu_minutes")
+        }
+        for name, points in curves.items()
+    }
+    baselines = {o["name"]: o["accuracy"] for o in off_the_shelf if o.get("available")}
+    figures = {
+        "curve_samples": plots.learning_curve(
+            curves, fits, "samples", "labelled training captchas", baselines, True
+        ),
+        "curve_cpu": plots.learning_curve(
+            curves, cpu_fits, "cpu_minutes", "CPU-minutes of training", baselines, False
+        ),
+    }
+    json_fits = {n: (vars(f) if f else None) for n, f in fits.items()}
+    return json_fits, cost_table, figures
 
 
 def _fold(text: str, target: AuditTarget) -> str:
