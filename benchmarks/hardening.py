@@ -120,7 +120,10 @@ class Budget:
     cache: int
     batch: int
     levels: tuple[tuple[float, int], ...]  # (L-inf eps, L0 pixels) pairs of the sweep
-    update_attacker: str  # the attacker that is updated, queried and swept over
+    # The attacker that is updated, queried and swept over. None: chosen after the ordinary
+    # rates are known, as the strongest competent unseen attacker with a checkpoint (an
+    # architecture that never leaves the CTC plateau on one scheme cannot be updated usefully).
+    update_attacker: str | None
 
 
 QUICK = Budget(
@@ -153,7 +156,7 @@ FULL = Budget(
     cache=20000,
     batch=64,
     levels=((0.1, 25), (0.2, 50), (0.3, 100)),
-    update_attacker="crnn_resnet@target",
+    update_attacker=None,
 )
 
 
@@ -270,6 +273,17 @@ def is_unseen(name: str) -> bool:
 COMPETENT_NAMES: set[str] = set()  # unseen attackers reading >= COMPETENT of ordinary captchas
 
 
+def choose_update_attacker(ordinary: dict[str, float], runs: dict[str, Path]) -> str:
+    """The competent unseen attacker with a checkpoint that reads the most ordinary captchas."""
+    candidates = {k: ordinary[k] for k in runs if k in COMPETENT_NAMES}
+    if not candidates:
+        raise SystemExit(
+            "no trained unseen attacker reads >= "
+            f"{COMPETENT:.0%} of ordinary captchas: raise attacker_steps"
+        )
+    return max(candidates, key=candidates.__getitem__)
+
+
 def unseen_mean(values: dict[str, float]) -> float:
     """Mean SR over the competent unseen attackers (NaN when there are none)."""
     unseen = [v for k, v in values.items() if k.split("+")[0] in COMPETENT_NAMES]
@@ -350,6 +364,10 @@ class Benchmark:
         )
         self.ordinary = ordinary
         COMPETENT_NAMES.update(k for k, v in ordinary.items() if is_unseen(k) and v >= COMPETENT)
+        self.update_attacker = b.update_attacker or choose_update_attacker(
+            ordinary, self.attacker_runs
+        )
+        console.print(f"updated attacker: {self.update_attacker}")
         names = list(ordinary)
         headers = [
             "setting",
@@ -631,7 +649,7 @@ class Benchmark:
     def updates(self) -> None:
         b = self.budget
         substitute = self.substitute
-        attacker_run = self.attacker_runs[b.update_attacker]
+        attacker_run = self.attacker_runs[self.update_attacker]
         rows = []
         self.update_after: list[float] = []
         for round_ in range(1, b.rounds + 1):
@@ -645,7 +663,7 @@ class Benchmark:
             attacker_run = train_run(
                 self.work,
                 f"attacker_updated_{round_}",
-                self.recipe_of(b.update_attacker),
+                self.recipe_of(self.update_attacker),
                 b,
                 b.update_steps,
                 data=str(folder),
@@ -677,7 +695,7 @@ class Benchmark:
             )
         self.section(
             "Attacker updates and fine-tuning (section 6.1, Fig. 8)",
-            f"Attacker `{b.update_attacker}`. Each round: it retrains on {b.n_train} "
+            f"Attacker `{self.update_attacker}`. Each round: it retrains on {b.n_train} "
             f"hardened captchas with true labels ({b.update_steps} steps), answers "
             f"{b.n_query} hardened queries, the substitute is fine-tuned on them "
             f"({b.finetune_steps} steps, lambda auto), and fresh captchas are re-hardened. "
@@ -724,7 +742,7 @@ class Benchmark:
             f"{share} queries answered by each unseen attacker, pooled, one fine-tune.",
             markdown_table(["attacker", "SR before fine-tune", "SR after fine-tune"], rows),
         )
-        attacker = self.attackers[b.update_attacker]
+        attacker = self.attackers[self.update_attacker]
         answers = attacker.read(queries)
         human_rows, lambda_rows = [], []
         rng = random.Random(0)
@@ -742,10 +760,10 @@ class Benchmark:
             retest = harden(tuned, RECOMMENDED, self.test_images, self.test_texts, 503)
             sr = success_rate(attacker.read(retest), self.test_texts, False)
             lambda_rows.append(["auto" if lam is None else f"{lam:g}", percent(acc), percent(sr)])
-        base = percent(self.recommended_sr[b.update_attacker])
+        base = percent(self.recommended_sr[self.update_attacker])
         self.section(
             "Human answers in the queries (Fig. 10)",
-            f"A share of `{b.update_attacker}`'s answers replaced by the true text before "
+            f"A share of `{self.update_attacker}`'s answers replaced by the true text before "
             f"fine-tuning (lambda auto). SR before any fine-tuning: {base}.",
             markdown_table(
                 ["human share", "substitute original accuracy", "attacker SR"], human_rows
@@ -754,7 +772,7 @@ class Benchmark:
         self.section(
             "Lambda sweep (Table 5)",
             "Original accuracy: the fine-tuned substitute on `merged4+mix`; SR: "
-            f"`{b.update_attacker}` on re-hardened captchas.",
+            f"`{self.update_attacker}` on re-hardened captchas.",
             markdown_table(["lambda", "original accuracy", "attacker SR"], lambda_rows),
         )
 
