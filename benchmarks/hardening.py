@@ -38,6 +38,7 @@ import argparse
 import csv
 import multiprocessing
 import os
+import pickle
 import random
 import statistics
 import sys
@@ -316,6 +317,7 @@ class Benchmark:
         self.lines: list[str] = []
         self.test_images, self.test_texts = samples(TEST_SEED, budget.n_test)
         self.started = time.perf_counter()
+        self.timings: list[tuple[str, float, bool]] = []  # (part, wall seconds, restored)
 
     # -- models --------------------------------------------------------------------------
     def models(self) -> None:
@@ -800,6 +802,28 @@ class Benchmark:
             markdown_table(["who", "wrong length"], rows),
         )
 
+    def timing_lines(self) -> list[str]:
+        """Wall time of each part; parts restored from an earlier invocation keep theirs."""
+        restored = [name for name, _, again in self.timings if again]
+        total = sum(seconds for _, seconds, _ in self.timings)
+        rows = [
+            [name, f"{seconds / 60:.1f}", "earlier invocation" if again else "this invocation"]
+            for name, seconds, again in self.timings
+        ]
+        rows.append(["all parts", f"{total / 60:.1f}", "-"])
+        note = (
+            f"Parts restored from `--work/{SECTIONS}` ({', '.join(restored)}) ran in an earlier "
+            "invocation; `models` counts only what this invocation trained. "
+            if restored
+            else ""
+        )
+        return [
+            f"Wall time per part (minutes). {note}",
+            "",
+            *markdown_table(["part", "wall min", "measured in"], rows),
+            "",
+        ]
+
     def section(self, title: str, note: str, table: list[str]) -> None:
         self.lines += [f"## {title}", "", note, "", *table, ""]
 
@@ -814,6 +838,7 @@ class Benchmark:
             "training CPU-minutes in all (added up over the sessions that trained them; the "
             "time of a training killed before it finished is not in it).",
             "",
+            *self.timing_lines(),
             *machine_lines(["torch", "onnxruntime", "pillow"]),
             "",
             f"Target scheme `{TARGET}`; {b.n_test} test captchas per setting, {b.n_train} "
@@ -907,8 +932,63 @@ def main(argv: Sequence[str] | None = None) -> None:
         console.print(
             f"[bold]{step.__name__}[/bold] ({(time.perf_counter() - bench.started) / 60:.1f} min)"
         )
-        step()
+        run_section(bench, step)
     bench.report(out, args.gallery)
+
+
+SECTIONS = "sections"  # folder in --work holding each finished section's results
+
+
+def run_section(bench: Benchmark, step: Callable[[], None]) -> None:
+    """Run one part of the benchmark, or restore it from ``work/sections``.
+
+    A finished part keeps its table, the attributes it set (rates, hardened images, the
+    chosen attacker) and its wall time, under a fingerprint of the budget, so a killed run
+    that is started again continues with the first unfinished part. ``models`` always runs:
+    it reuses the trained runs itself and sets the attackers the other parts need."""
+    name = step.__name__
+    saved = bench.work / SECTIONS / f"{name}.pkl"
+    fingerprint = repr(bench.budget)
+    if name != "models" and saved.exists():
+        with saved.open("rb") as handle:
+            state = pickle.load(handle)
+        if state["fingerprint"] == fingerprint:
+            console.print(f"  restored from {display_path(saved)}")
+            vars(bench).update(state["attributes"])
+            bench.lines += state["lines"]
+            COMPETENT_NAMES.update(state["competent"])
+            bench.timings.append((name, state["seconds"], True))
+            return
+    before = dict(vars(bench))
+    lines = len(bench.lines)
+    started = time.perf_counter()
+    step()
+    seconds = time.perf_counter() - started
+    bench.timings.append((name, seconds, False))
+    if name == "models":
+        return
+    attributes = {
+        key: value
+        for key, value in vars(bench).items()
+        if not key.startswith("_")
+        and key not in ("lines", "timings", "attackers")
+        and before.get(key, _MISSING) is not value
+    }
+    state = {
+        "fingerprint": fingerprint,
+        "attributes": attributes,
+        "lines": bench.lines[lines:],
+        "competent": sorted(COMPETENT_NAMES),
+        "seconds": seconds,
+    }
+    saved.parent.mkdir(parents=True, exist_ok=True)
+    partial = saved.with_suffix(".tmp")
+    with partial.open("wb") as handle:
+        pickle.dump(state, handle)
+    os.replace(partial, saved)
+
+
+_MISSING = object()
 
 
 if __name__ == "__main__":
