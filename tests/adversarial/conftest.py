@@ -32,9 +32,12 @@ def captchas() -> tuple[list[Image.Image], list[str]]:
     return [p[0] for p in pairs], [p[1] for p in pairs]
 
 
-@pytest.fixture(scope="session")
-def memorised_checkpoint(
-    tmp_path_factory: pytest.TempPathFactory, captchas: tuple[list[Image.Image], list[str]]
+def _memorise(
+    folder: Path,
+    captchas: tuple[list[Image.Image], list[str]],
+    channels: list[int],
+    seed: int,
+    width: int = 96,
 ) -> Path:
     """A tiny multi-head CNN trained until it reads the fixture captchas (>= 90%)."""
     import torch
@@ -47,16 +50,16 @@ def memorised_checkpoint(
 
     meta = CheckpointMeta(
         "multihead",
-        {"channels": [8, 16, 16], "hidden": 64, "dropout": 0.0},
+        {"channels": channels, "hidden": 64, "dropout": 0.0},
         "fixed_length",
         Charset.from_spec("@digits"),
         4,
-        Preprocessing(height=32, width=96),
+        Preprocessing(height=32, width=width),
         {},
     )
     threads = torch.get_num_threads()
     torch.set_num_threads(1)
-    torch.manual_seed(0)
+    torch.manual_seed(seed)
     model = build_model(meta)
     objective = create_objective(meta.objective, meta.charset, meta.max_length)
     images, texts = captchas
@@ -74,7 +77,24 @@ def memorised_checkpoint(
             break
     torch.set_num_threads(threads)
     assert accuracy(model, objective, arrays, texts) >= 0.9
-    return save_checkpoint(tmp_path_factory.mktemp("memorised") / "ckpt", model, meta)
+    return save_checkpoint(folder, model, meta)
+
+
+@pytest.fixture(scope="session")
+def memorised_checkpoint(
+    tmp_path_factory: pytest.TempPathFactory, captchas: tuple[list[Image.Image], list[str]]
+) -> Path:
+    """A tiny multi-head CNN that has memorised the fixture captchas."""
+    return _memorise(tmp_path_factory.mktemp("memorised") / "ckpt", captchas, [8, 16, 16], 0)
+
+
+@pytest.fixture(scope="session")
+def second_memorised_checkpoint(
+    tmp_path_factory: pytest.TempPathFactory, captchas: tuple[list[Image.Image], list[str]]
+) -> Path:
+    """Another model of the same captchas: other widths, other seed, another input size."""
+    folder = tmp_path_factory.mktemp("memorised_second") / "ckpt"
+    return _memorise(folder, captchas, [16, 16, 32], 1, width=128)
 
 
 @pytest.fixture(scope="session")

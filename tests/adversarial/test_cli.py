@@ -37,6 +37,22 @@ def test_harden_writes_pngs_and_labels_reproducibly(
     assert lines[0] == "filename,label" and all(len(line.split(",")[1]) == 4 for line in lines[1:])
 
 
+def test_harden_takes_an_ensemble_of_substitutes(
+    tiny_checkpoints: dict[str, Path], tmp_path: Path
+) -> None:
+    _harden(tiny_checkpoints["crnn"], tmp_path / "one", "--seed", "4")
+    _harden(
+        tiny_checkpoints["crnn"],
+        tmp_path / "two",
+        "--seed",
+        "4",
+        "--substitute",
+        str(tiny_checkpoints["attention"]),
+    )
+    assert len(list((tmp_path / "two").glob("*.png"))) == 3
+    assert _digest(tmp_path / "one") != _digest(tmp_path / "two")  # the second member counts
+
+
 def test_harden_errors_are_clear(tiny_checkpoints: dict[str, Path], tmp_path: Path) -> None:
     missing = runner.invoke(
         app, ["harden", "--scheme", "merged4", "--substitute", str(tmp_path / "x"), "-o", "o"]

@@ -282,11 +282,12 @@ def test_relative_paths_are_resolved_against_the_file(tmp_path: Path) -> None:
     path = challenge_file(
         tmp_path / "conf" / "c.yaml",
         scheme="hku",
-        hardening="{substitute: ../sub, settings: {linf: 0.1}}",
+        hardening="{substitute: ../sub, ensemble: [m2, /abs/m3], settings: {linf: 0.1}}",
     )
     config = load_challenge_config(path)
     assert config.hardening is not None
     assert Path(config.hardening.substitute) == tmp_path / "conf" / "../sub"
+    assert config.hardening.ensemble == [str(tmp_path / "conf" / "m2"), "/abs/m3"]
     assert config.hardening.settings == {"linf": 0.1}
     with pytest.raises(ChallengeConfigError, match="does not exist"):
         load_challenge_config(tmp_path / "missing.yaml")
@@ -325,7 +326,7 @@ def test_hardening_is_applied_through_the_engine_interface(
     class Hardener:
         @classmethod
         def load(cls, substitute: Any, settings: Any, device: str = "cpu") -> Hardener:
-            calls["load"] = (str(substitute), device)
+            calls["load"] = ([str(path) for path in substitute], device)
             return cls()
 
         def harden(self, images: Any, texts: Any, seed: int) -> list[Image.Image]:
@@ -340,7 +341,8 @@ def test_hardening_is_applied_through_the_engine_interface(
         tmp_path / "c.yaml",
         scheme="hku",
         pool_size=2,
-        hardening="{substitute: sub, batch_size: 2, settings: {method: linf, linf: 0.2}}",
+        hardening="{substitute: sub, ensemble: [sub2], batch_size: 2, "
+        "settings: {method: linf, linf: 0.2}}",
     )
     client = make_app(file)
     png = base64.b64decode(client.post("/v1/challenges").json()["image"])
@@ -348,7 +350,7 @@ def test_hardening_is_applied_through_the_engine_interface(
         assert image.convert("RGB").getpixel((0, 0)) == (255, 0, 0)
         assert image.size == (128, 48)
     assert calls["settings"] == {"method": "linf", "linf": 0.2}
-    assert calls["load"] == (str(tmp_path / "sub"), "cpu")
+    assert calls["load"] == ([str(tmp_path / "sub"), str(tmp_path / "sub2")], "cpu")
     assert all(4 <= len(text) <= 6 for text in calls["texts"])
 
 

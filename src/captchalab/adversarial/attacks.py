@@ -18,12 +18,15 @@ speckle, which transfers better to other models and leaves flat backgrounds stru
 intact (SSIM compares local variance, and a blob is locally flat). With ``diversity = p > 0``
 each step, with probability ``p``, takes the gradient through a random shrink-and-shift of
 the substitute's input (input diversity, Xie et al., 2019), drawn from a seeded generator.
+With several substitutes (an ensemble, Liu et al., 2017), ``g`` is the sum of the members'
+gradients, each scaled to a mean magnitude of 1 per image: a perturbation that fools several
+architectures at once is more likely to fool one it has never seen.
 """
 
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -68,6 +71,25 @@ class Substitute:
 
 
 def _loss_and_grad(
+    substitutes: Sequence[Substitute],
+    x: torch.Tensor,
+    texts: list[str],
+    jpeg_quality: int | None,
+    transform: Callable[[torch.Tensor], torch.Tensor] | None = None,
+) -> torch.Tensor:
+    """The gradient of one substitute's loss, or an ensemble's: each member's gradient scaled
+    to a mean magnitude of 1 per image, then summed, so that no member's loss scale (CTC
+    against cross-entropy) outvotes the others."""
+    if len(substitutes) == 1:
+        return _member_grad(substitutes[0], x, texts, jpeg_quality, transform)
+    total = torch.zeros(())
+    for member in substitutes:
+        grad = _member_grad(member, x, texts, jpeg_quality, transform)
+        total = total + grad / grad.abs().mean(dim=(1, 2, 3), keepdim=True).clamp_min(1e-12)
+    return total
+
+
+def _member_grad(
     substitute: Substitute,
     x: torch.Tensor,
     texts: list[str],
@@ -91,7 +113,7 @@ def _loss_and_grad(
 
 
 def perturb(
-    substitute: Substitute,
+    substitute: Substitute | Sequence[Substitute],
     originals: torch.Tensor,
     texts: list[str],
     plans: list[list[Region]],
@@ -105,10 +127,15 @@ def perturb(
 ) -> torch.Tensor:
     """``(B, 1, H, W)`` grey perturbation for ``(B, 3, H, W)`` originals in [0, 1].
 
-    ``plans[b]`` lists the (non-overlapping) regions of image ``b``; pixels outside every
-    region get exactly 0. ``generator`` draws the input-diversity transforms (a fixed seed
-    when none is given), so the result is a pure function of the arguments.
+    ``substitute`` is one model or an ensemble (each step follows the members' normalised
+    gradients summed). ``plans[b]`` lists the (non-overlapping) regions of image ``b``;
+    pixels outside every region get exactly 0. ``generator`` draws the input-diversity
+    transforms (a fixed seed when none is given), so the result is a pure function of the
+    arguments.
     """
+    members = [substitute] if isinstance(substitute, Substitute) else list(substitute)
+    if not members:
+        raise ValueError("perturb needs at least one substitute")
     if diversity > 0 and generator is None:
         generator = torch.Generator().manual_seed(0)
     batch, _, height, width = originals.shape
@@ -141,7 +168,7 @@ def perturb(
             if coin < diversity:
                 draw = (SMALLEST + (1.0 - SMALLEST) * scale, down, right)
                 transform = functools.partial(diverse, draw=draw)
-        grad = _loss_and_grad(substitute, x, texts, jpeg_quality, transform)
+        grad = _loss_and_grad(members, x, texts, jpeg_quality, transform)
         if momentum > 0:
             scale = grad.abs().mean(dim=(1, 2, 3), keepdim=True).clamp_min(1e-12)
             accumulated = momentum * accumulated + grad / scale

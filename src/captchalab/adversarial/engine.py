@@ -38,39 +38,65 @@ class Hardener:
         meta: CheckpointMeta,
         settings: HardeningSettings,
         device: str = "cpu",
+        ensemble: Sequence[tuple[nn.Module, CheckpointMeta]] = (),
     ) -> None:
+        """``model``/``meta``: the substitute; ``ensemble``: further substitutes attacked at
+        the same time (every text must be readable by every member)."""
         from captchalab.objectives import create_objective
 
         self.meta, self.settings, self.device = meta, settings, torch.device(device)
-        model = model.to(self.device).eval()
-        for parameter in model.parameters():
-            parameter.requires_grad_(False)
-        objective = create_objective(meta.objective, meta.charset, meta.max_length)
-        self.substitute = Substitute(model, objective, meta.preprocessing)
+        self.metas = [meta, *(member_meta for _, member_meta in ensemble)]
+        self.substitutes: list[Substitute] = []
+        for member, member_meta in [(model, meta), *ensemble]:
+            member = member.to(self.device).eval()
+            for parameter in member.parameters():
+                parameter.requires_grad_(False)
+            objective = create_objective(
+                member_meta.objective, member_meta.charset, member_meta.max_length
+            )
+            self.substitutes.append(Substitute(member, objective, member_meta.preprocessing))
+        self.substitute = self.substitutes[0]
 
     @classmethod
     def load(
-        cls, substitute: str | Path, settings: HardeningSettings, device: str = "cpu"
+        cls,
+        substitute: str | Path | Sequence[str | Path],
+        settings: HardeningSettings,
+        device: str = "cpu",
     ) -> Hardener:
-        """From a checkpoint folder or run folder (``best``, else ``last``)."""
-        try:
-            model, meta = load_checkpoint(substitute)
-        except FileNotFoundError:
-            raise
-        except Exception as exc:  # corrupt JSON, weights or an incompatible model
-            raise ValueError(f"cannot load the substitute at {substitute}: {exc}") from exc
-        return cls(model, meta, settings, device)
+        """From a checkpoint folder or run folder (``best``, else ``last``), or several: an
+        ensemble whose first member is the substitute proper."""
+        paths = [substitute] if isinstance(substitute, str | Path) else list(substitute)
+        if not paths:
+            raise ValueError("give at least one substitute")
+        members = []
+        for path in paths:
+            try:
+                members.append(load_checkpoint(path))
+            except FileNotFoundError:
+                raise
+            except Exception as exc:  # corrupt JSON, weights or an incompatible model
+                raise ValueError(f"cannot load the substitute at {path}: {exc}") from exc
+        (model, meta), *rest = members
+        return cls(model, meta, settings, device, ensemble=rest)
 
     def _check(self, images: Sequence[Image.Image], texts: Sequence[str]) -> list[str]:
         if len(images) != len(texts):
             raise ValueError(f"{len(images)} images but {len(texts)} texts")
-        charset, longest = self.meta.charset, self.meta.max_length
         clean = []
         for text in texts:
-            normal = charset.validate(text, where="the substitute's charset")
-            if not normal or len(normal) > longest:
-                raise ValueError(f"text {text!r}: the substitute reads 1 to {longest} symbols")
-            clean.append(normal)
+            for number, meta in enumerate(self.metas):
+                where = (
+                    "the substitute's charset"
+                    if number == 0
+                    else f"substitute {number + 1}'s charset"
+                )
+                normal = meta.charset.validate(text, where=where)
+                if not normal or len(normal) > meta.max_length:
+                    raise ValueError(
+                        f"text {text!r}: the substitute reads 1 to {meta.max_length} symbols"
+                    )
+            clean.append(text)  # each member's objective applies its own case policy
         return clean
 
     def plan(self, image: Image.Image, seed: int, index: int) -> list[Region]:
@@ -97,7 +123,7 @@ class Hardener:
                 chunk = indices[start : start + BATCH]
                 originals = to_tensor([rgb[i] for i in chunk]).to(self.device)
                 delta = perturb(
-                    self.substitute,
+                    self.substitutes,
                     originals,
                     [clean[i] for i in chunk],
                     [plans[i] for i in chunk],

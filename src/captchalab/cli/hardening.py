@@ -32,7 +32,12 @@ def harden(
         str | None, typer.Option(help="Scheme to protect (preset name or .yaml file).")
     ] = None,
     substitute: Annotated[
-        Path | None, typer.Option(help="Substitute checkpoint (or run folder) to attack.")
+        list[Path] | None,
+        typer.Option(
+            help="Substitute checkpoint (or run folder) to attack. Repeat it for an ensemble: "
+            "the perturbation then fools every member at once, and transfers better to "
+            "solvers it has never seen."
+        ),
     ] = None,
     count: Annotated[int, typer.Option("-n", "--count", min=1, help="Captchas to write.")] = 100,
     out: Annotated[
@@ -77,13 +82,16 @@ def harden(
 
     Examples:\n
       captchalab harden --scheme merged4 --substitute runs/substitute -n 500 -o hardened/\n
+      captchalab harden --scheme merged4 --substitute runs/crnn --substitute runs/multihead \\
+
+        -n 500 -o hardened/   (an ensemble of two substitutes)\n
       captchalab harden --scheme merged4 --substitute runs/substitute -n 100 -o h/ \\
 
         --method linf --mask full --linf 0.1 --direct
     """
     if ctx.invoked_subcommand is not None:
         return
-    if scheme is None or substitute is None or out is None:
+    if scheme is None or not substitute or out is None:
         console.print(ctx.get_help())
         raise fail("give --scheme, --substitute and -o/--out (or a sub-command)")
     from captchalab.adversarial import Hardener, HardeningSettings

@@ -31,6 +31,10 @@ class HardeningConfig(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True)
 
     substitute: str = Field(min_length=1, description="substitute checkpoint folder")
+    ensemble: list[str] = Field(
+        default_factory=list,
+        description="further substitute checkpoints attacked at the same time (an ensemble)",
+    )
     device: str = "cpu"
     batch_size: int = Field(default=16, ge=1, le=1024)
     settings: dict[str, Any] = Field(
@@ -92,7 +96,10 @@ def parse_challenge_config(
         updates["folder"] = str(_resolve(base_dir, config.folder))
     if config.hardening is not None:
         substitute = str(_resolve(base_dir, config.hardening.substitute))
-        updates["hardening"] = config.hardening.model_copy(update={"substitute": substitute})
+        ensemble = [str(_resolve(base_dir, member)) for member in config.hardening.ensemble]
+        updates["hardening"] = config.hardening.model_copy(
+            update={"substitute": substitute, "ensemble": ensemble}
+        )
     config = config.model_copy(update=updates)
     _check_scheme(config.scheme, where)
     return config

@@ -29,7 +29,9 @@ def load_hardener(config: HardeningConfig) -> HardenFn:
         ) from None
     try:
         settings = HardeningSettings.from_dict(config.settings)
-        hardener = Hardener.load(config.substitute, settings, device=config.device)
+        hardener = Hardener.load(
+            [config.substitute, *config.ensemble], settings, device=config.device
+        )
     except (ValueError, TypeError, KeyError, FileNotFoundError) as exc:
         raise ChallengeConfigError(f"hardening: {str(exc).strip(chr(39))}") from None
 
