@@ -369,9 +369,17 @@ class Benchmark:
             b.attacker_steps,
             (("scheme", TARGET), ("seed", 21)),
         )
+        for arch in ENSEMBLE:  # the defender's own models, for the ensemble part
+            jobs[f"defender {arch}"] = TrainJob(
+                f"defender_{arch}_target",
+                f"adv_attacker_{arch}.yaml",
+                b.attacker_steps,
+                (("scheme", TARGET), ("seed", ENSEMBLE_SEED)),
+            )
         runs = train_runs(self.work, b, jobs)
         self.substitute = runs.pop("substitute")
         self.substitute_target = runs.pop("substitute_target")
+        self.defender_runs = {arch: runs.pop(f"defender {arch}") for arch in ENSEMBLE}
         self.attacker_runs: dict[str, Path] = runs
         self.attackers: dict[str, Attacker] = {
             name: CheckpointAttacker(name, run) for name, run in self.attacker_runs.items()
@@ -482,16 +490,7 @@ class Benchmark:
         and the defender's own models of other architectures) instead of the substitute alone,
         with input cleaning, SSIM and PSNR."""
         b = self.budget
-        jobs = {
-            arch: TrainJob(
-                f"defender_{arch}_mix",
-                f"adv_attacker_{arch}.yaml",
-                b.attacker_steps,
-                (("scheme", TARGET), ("seed", ENSEMBLE_SEED)),
-            )
-            for arch in ENSEMBLE
-        }
-        trained = train_runs(self.work, b, jobs)
+        trained = self.defender_runs
         member_rates = {
             arch: success_rate(
                 CheckpointAttacker(arch, run).read(self.test_images), self.test_texts, False
