@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import json
 import multiprocessing
 import os
 import pickle
@@ -179,7 +180,7 @@ def train_run(
 ) -> Path:
     """Train (or reuse) ``work/name`` with the recipe and overrides; returns the run folder."""
     run = work / name
-    if (run / "best" / "checkpoint.json").exists() and not (run / "last.tmp").exists():
+    if finished(run, steps):
         console.print(f"reusing {display_path(run)}")
         return run
     config = load_config(EXPERIMENTS / recipe).updated(
@@ -201,6 +202,18 @@ def train_run(
     cost.write_text(f"{previous + spent:.1f}\n")
     console.print(f"  {name}: {time.perf_counter() - started:.0f} s, {spent / 60:.1f} CPU-min")
     return run
+
+
+def finished(run: Path, steps: int) -> bool:
+    """Whether ``run`` trained all ``steps`` (a killed run has a ``best`` too, but its last
+    checkpoint is short of the steps: it resumes instead)."""
+    last = run / "last" / "checkpoint.json"
+    if not (run / "best" / "checkpoint.json").exists() or not last.exists():
+        return False
+    try:
+        return int(json.loads(last.read_text())["step"]) >= steps
+    except (ValueError, KeyError, TypeError):
+        return False
 
 
 COST = "cpu_seconds.txt"  # a run's training CPU time, added up over resumed sessions

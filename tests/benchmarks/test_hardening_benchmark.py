@@ -1,0 +1,64 @@
+"""The hardening benchmark's bookkeeping: which training runs are finished, and how a finished
+part is kept and restored, so that a killed benchmark continues where it stopped."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
+
+hardening = pytest.importorskip("hardening")
+
+
+def _checkpoint(folder: Path, step: int) -> None:
+    folder.mkdir(parents=True)
+    (folder / "checkpoint.json").write_text(json.dumps({"step": step}))
+
+
+def test_a_killed_run_is_not_finished(tmp_path: Path) -> None:
+    run = tmp_path / "run"
+    assert not hardening.finished(run, 100)
+    _checkpoint(run / "best", 50)
+    _checkpoint(run / "last", 50)  # killed at step 50 of 100: it has a best, and resumes
+    assert not hardening.finished(run, 100)
+    assert hardening.finished(run, 50)
+    (run / "last" / "checkpoint.json").write_text("{broken")
+    assert not hardening.finished(run, 50)
+
+
+calls: list[object] = []
+
+
+class _Bench:
+    def __init__(self, work: Path) -> None:
+        self.work, self.budget = work, hardening.QUICK
+        self.lines: list[str] = []
+        self.timings: list[tuple[str, float, bool]] = []
+
+    def sweep(self) -> None:
+        calls.append(self)
+        self.ordinary = {"multihead@target": 0.9}
+        self.lines.append("| table |")
+        hardening.COMPETENT_NAMES.add("multihead@target")
+
+
+def test_a_finished_part_is_restored_not_rerun(tmp_path: Path) -> None:
+    first = _Bench(tmp_path)
+    hardening.run_section(first, first.sweep)
+    assert calls == [first] and (tmp_path / "sections" / "sweep.pkl").exists()
+    hardening.COMPETENT_NAMES.clear()
+    again = _Bench(tmp_path)
+    hardening.run_section(again, again.sweep)
+    assert calls == [first]  # restored, not run again
+    assert again.ordinary == {"multihead@target": 0.9} and again.lines == ["| table |"]
+    assert sorted(hardening.COMPETENT_NAMES) == ["multihead@target"]
+    assert again.timings[0][0] == "sweep" and again.timings[0][2] is True
+    other = _Bench(tmp_path)
+    other.budget = hardening.FULL  # another budget: the saved part does not apply
+    hardening.run_section(other, other.sweep)
+    assert calls == [first, other]
+    hardening.COMPETENT_NAMES.clear()
