@@ -62,3 +62,20 @@ def test_a_finished_part_is_restored_not_rerun(tmp_path: Path) -> None:
     hardening.run_section(other, other.sweep)
     assert calls == [first, other]
     hardening.COMPETENT_NAMES.clear()
+
+
+def test_the_updated_attacker_is_the_strongest_competent_one_with_a_checkpoint(
+    tmp_path: Path,
+) -> None:
+    ordinary = {"crnn_resnet@target": 0.0, "multihead@target": 0.97, "ddddocr": 0.99}
+    runs = {"crnn_resnet@target": tmp_path / "a", "multihead@target": tmp_path / "b"}
+    hardening.COMPETENT_NAMES.clear()
+    hardening.COMPETENT_NAMES.update({"multihead@target", "ddddocr"})
+    try:
+        # ddddocr reads more, but has no checkpoint to retrain; crnn_resnet never learnt
+        assert hardening.choose_update_attacker(ordinary, runs) == "multihead@target"
+        hardening.COMPETENT_NAMES.clear()
+        with pytest.raises(SystemExit, match="raise attacker_steps"):
+            hardening.choose_update_attacker(ordinary, runs)
+    finally:
+        hardening.COMPETENT_NAMES.clear()
