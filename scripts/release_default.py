@@ -9,7 +9,10 @@ scheme at the test seed, plus the ``test`` split of ``../shared/data/kaggle_capt
 present) with both the candidate and the shipped ``src/captchalab/assets/default.onnx``. A
 candidate whose mean exact accuracy is below the shipped model's is refused (exit 2) unless
 ``--force``. Only then are the checkpoint (weights + JSON only, no optimiser state; the start
-point of ``train --init default``) and the ONNX file copied into the assets.
+point of ``train --init default``) and the ONNX file copied into the assets, with
+``default-int8.onnx`` beside it: the same model with int8 LSTM and dense weights
+(``captchalab quantize``), refused when it reads differently from the float model on more
+than 15% of the held-out images.
 """
 
 from __future__ import annotations
@@ -37,6 +40,7 @@ from captchalab.schemes import list_schemes
 from captchalab.training.checkpoint import META_FILE, WEIGHTS_FILE, load_checkpoint
 from captchalab.training.config import VALIDATION_SEED
 from captchalab.training.export import check_parity, export_onnx, parity_images
+from captchalab.training.quantize import check_agreement, quantize_onnx
 
 REPO = Path(__file__).resolve().parent.parent
 ASSETS = REPO / "src" / "captchalab" / "assets"
@@ -61,6 +65,13 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "--tolerance", type=float, default=0.0, help="allowed drop in mean exact accuracy (0-1)"
     )
     parser.add_argument("--force", action="store_true", help="release even if it is worse")
+    parser.add_argument(
+        "--min-int8-agreement",
+        type=float,
+        default=0.85,
+        help="refuse when default-int8.onnx reads the same as the float model on fewer of the "
+        "held-out images than this share (0-1)",
+    )
     parser.add_argument("--assets", type=Path, default=ASSETS, help=argparse.SUPPRESS)
     return parser.parse_args(argv)
 
@@ -103,6 +114,15 @@ def main(argv: list[str] | None = None) -> int:
             calibration = calibrate_model(candidate_path, candidate_path, floats, labels)
             print(format_reliability(calibration.before, calibration.after))
             temperature = calibration.temperature
+        int8_path = quantize_onnx(candidate_path, Path(scratch) / "candidate-int8.onnx")
+        agreement = check_agreement(candidate_path, int8_path, floats[:500])
+        print(
+            f"int8 agrees with float on {agreement.agreeing} of {agreement.num_images} "
+            f"held-out images ({agreement.rate:.1%})"
+        )
+        if not agreement.ok(args.min_int8_agreement):
+            print(f"refusing to release: int8 agreement below {args.min_int8_agreement:.0%}")
+            return 2
         shipped_path = args.assets / "default.onnx"
         if shipped_path.exists():
             sets = benchmark_sets(args)
@@ -132,6 +152,7 @@ def main(argv: list[str] | None = None) -> int:
         for name in (META_FILE, WEIGHTS_FILE):
             shutil.copy2(source / name, target / name)
         shutil.copy2(candidate_path, shipped_path)
+        shutil.copy2(int8_path, args.assets / "default-int8.onnx")
     size_mb = shipped_path.stat().st_size / 1e6
     print(f"default model: step {meta.step}, {size_mb:.1f} MB, temperature {temperature:.2f}")
     return 0

@@ -106,7 +106,7 @@ def test_vote_prints_one_answer(images: Path, onnx_model_path: Path) -> None:
 def test_missing_default_model_is_explained(images: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from captchalab.inference import solver
 
-    monkeypatch.setattr(solver, "DEFAULT_MODEL", images / "absent.onnx")
+    monkeypatch.setitem(solver.SHIPPED_MODELS, "default", images / "absent.onnx")
     result = runner.invoke(app, ["solve", str(images / "c0.png")])
     assert result.exit_code == 2
     assert "default model is not installed" in result.stderr

@@ -115,3 +115,23 @@ def test_release_script_refuses_then_forces(models: dict, tmp_path: Path) -> Non
     # The good model again: better than the (now shipped) worse one, so it is released.
     assert script.main([str(models["good"].parent), *common]) == 0
     assert Solver.load(assets / "default.onnx").solve(models["bench"] / "n0.png").text != "7"
+
+
+def test_release_script_ships_an_int8_copy(models: dict, tmp_path: Path) -> None:
+    import onnx
+
+    from captchalab.training.export import export_onnx
+
+    script = _release_script()
+    assets = tmp_path / "assets"
+    assets.mkdir()
+    export_onnx(models["worse"], assets / "default.onnx")
+    common = ["--calibration-images", "0", "--benchmark", str(models["bench"])]
+    common += ["--assets", str(assets)]
+    assert script.main([str(models["good"].parent), *common, "--min-int8-agreement", "1.01"]) == 2
+    assert not (assets / "default-int8.onnx").exists()  # refused: nothing installed
+    assert script.main([str(models["good"].parent), *common]) == 0
+    ops = {node.op_type for node in onnx.load(str(assets / "default-int8.onnx")).graph.node}
+    assert "DynamicQuantizeLSTM" in ops and "LSTM" not in ops
+    float_ops = {node.op_type for node in onnx.load(str(assets / "default.onnx")).graph.node}
+    assert "LSTM" in float_ops

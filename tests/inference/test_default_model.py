@@ -10,7 +10,7 @@ from PIL import Image, ImageDraw
 from captchalab.charset import Charset
 from captchalab.data.preprocess import preprocess_batch
 from captchalab.inference import Solver
-from captchalab.inference.solver import DEFAULT_MODEL
+from captchalab.inference.solver import DEFAULT_MODEL, SHIPPED_MODELS
 from captchalab.schemes.fonts import shipped_fonts
 from captchalab.schemes.styled_render import load_font
 from captchalab.training.pretrained import resolve_init
@@ -46,6 +46,23 @@ def test_default_model_is_shipped_small_and_calibrated() -> None:
     assert solver.name == "default"
     assert solver.metadata.temperature != 1.0  # release_default.py fitted it
     assert set(Charset.from_spec("@alnum").symbols) <= set(solver.charset.symbols)
+
+
+def test_the_int8_copy_is_the_same_model() -> None:
+    """default-int8.onnx: the default's metadata, int8 weights, mostly the same answers."""
+    import onnx
+
+    from captchalab.training.quantize import check_agreement
+
+    int8 = SHIPPED_MODELS["default-int8"]
+    assert int8.exists(), "src/captchalab/assets/default-int8.onnx is missing"
+    assert int8.stat().st_size < 0.5 * DEFAULT_MODEL.stat().st_size
+    solver = Solver.load("default-int8")
+    assert solver.name == "default-int8"
+    assert solver.metadata == Solver.load("default").metadata
+    assert "DynamicQuantizeLSTM" in {node.op_type for node in onnx.load(str(int8)).graph.node}
+    batch = preprocess_batch([_plain(text, font) for text, font in _cases()], solver.preprocessing)
+    assert check_agreement(DEFAULT_MODEL, int8, batch).rate >= 0.8
 
 
 def test_default_onnx_matches_the_shipped_checkpoint() -> None:

@@ -94,9 +94,10 @@ def test_load_errors(
 ) -> None:
     with pytest.raises(FileNotFoundError, match="no model file"):
         Solver.load(tmp_path / "missing.onnx")
-    monkeypatch.setattr(solver_module, "DEFAULT_MODEL", tmp_path / "assets" / "default.onnx")
-    with pytest.raises(FileNotFoundError, match="default model is not installed"):
-        Solver.load("default")
+    for name in ("default", "default-int8"):
+        monkeypatch.setitem(solver_module.SHIPPED_MODELS, name, tmp_path / "assets" / "x.onnx")
+        with pytest.raises(FileNotFoundError, match=f"the {name} model is not installed"):
+            Solver.load(name)
     junk = tmp_path / "junk.onnx"
     junk.write_bytes(b"not a protobuf at all")
     with pytest.raises(ValueError, match="not a loadable ONNX model"):

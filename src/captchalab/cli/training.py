@@ -131,7 +131,9 @@ def train(
 
 
 def _is_onnx(model: str) -> bool:
-    return model == "default" or model.lower().endswith(".onnx")
+    from captchalab.inference.solver import SHIPPED_MODELS
+
+    return model in SHIPPED_MODELS or model.lower().endswith(".onnx")
 
 
 @app.command()
@@ -194,7 +196,10 @@ def evaluate(
 
 @app.command()
 def calibrate(
-    model: Annotated[str, typer.Argument(help="'default' or an exported .onnx file.")],
+    model: Annotated[
+        str,
+        typer.Argument(help="'default', 'default-int8' (faster, int8) or an exported .onnx file."),
+    ],
     out: Annotated[Path, typer.Option("-o", "--out", help="Calibrated .onnx file to write.")],
     scheme: Annotated[
         str | None,

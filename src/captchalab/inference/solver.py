@@ -25,22 +25,35 @@ from captchalab.objectives.decoding import Prediction, decode
 
 logger = logging.getLogger(__name__)
 
-DEFAULT_MODEL = Path(__file__).resolve().parent.parent / "assets" / "default.onnx"
+ASSETS = Path(__file__).resolve().parent.parent / "assets"
+DEFAULT_MODEL = ASSETS / "default.onnx"
+# The shipped models by name: the default, and the same model with int8 LSTM and dense weights
+# (faster on CPU, a few answers differ; ``captchalab quantize``, docs/model-card.md).
+SHIPPED_MODELS = {"default": DEFAULT_MODEL, "default-int8": ASSETS / "default-int8.onnx"}
 MAX_BATCH = 64
 
-__all__ = ["DEFAULT_MODEL", "MAX_BATCH", "Prediction", "Solver", "resolve_model_path"]
+__all__ = [
+    "DEFAULT_MODEL",
+    "MAX_BATCH",
+    "SHIPPED_MODELS",
+    "Prediction",
+    "Solver",
+    "resolve_model_path",
+]
 
 
 def resolve_model_path(path: str | Path) -> Path:
-    """``"default"`` -> the shipped model; anything else is a path that must exist."""
-    if str(path) == "default":
-        if not DEFAULT_MODEL.exists():
+    """A shipped model's name (``"default"``, ``"default-int8"``) -> its file; anything else
+    is a path that must exist."""
+    shipped = SHIPPED_MODELS.get(str(path))
+    if shipped is not None:
+        if not shipped.exists():
             raise FileNotFoundError(
-                f"the default model is not installed (expected {DEFAULT_MODEL}); pass the path "
+                f"the {path} model is not installed (expected {shipped}); pass the path "
                 "of an exported model instead, e.g. Solver.load('model.onnx') or "
                 "--model model.onnx (make one with `captchalab export CHECKPOINT -o model.onnx`)"
             )
-        return DEFAULT_MODEL
+        return shipped
     resolved = Path(path)
     if not resolved.is_file():
         raise FileNotFoundError(f"no model file at {resolved}")
@@ -68,7 +81,8 @@ class Solver:
 
     @classmethod
     def load(cls, path: str | Path = "default", threads: int | None = None) -> Solver:
-        """Open an exported captchalab ONNX file (``"default"``: the shipped model).
+        """Open an exported captchalab ONNX file (``"default"``: the shipped model;
+        ``"default-int8"``: its int8 copy).
 
         ``threads`` caps onnxruntime's intra-op threads (default: its own choice).
         Raises FileNotFoundError for a missing file, ValueError for a file that is not a
