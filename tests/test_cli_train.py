@@ -99,10 +99,13 @@ def test_generate_train_evaluate(tmp_path: Path) -> None:
             "2",
             "--batch-size",
             "8",
+            "--threads",
+            "2",
         ],
     )
     assert result.exit_code == 0, result.output
     assert '"model_name": "crnn"' in (tuned / "last" / "checkpoint.json").read_text()
+    assert "threads: 2" in (tuned / "config.yaml").read_text()
 
     report = tmp_path / "report"
     result = runner.invoke(

@@ -90,9 +90,10 @@ def quantize(
 ) -> None:
     """Write an int8 copy of an exported model: LSTM and dense weights in 8 bits.
 
-    About 3x smaller and 1.3-1.5x faster on CPU; a few answers change (the shipped default-int8 model
-    is this of the default: docs/model-card.md). The metadata (charset, decoder,
-    preprocessing, temperature) is kept, so the copy works wherever the float model does.
+    About 3x smaller and 1.3-1.5x faster on CPU; a few answers change (the shipped
+    default-int8 model is this of the default: docs/model-card.md). The metadata (charset,
+    decoder, preprocessing, temperature) is kept, so the copy works wherever the float model
+    does.
 
     Example:
 

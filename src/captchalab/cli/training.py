@@ -60,6 +60,10 @@ def train(
     checkpoint_every: Annotated[
         int | None, typer.Option(help="Save OUT/last every this many steps.")
     ] = None,
+    threads: Annotated[
+        int | None,
+        typer.Option(min=1, help="torch intra-op threads (default: the config's, else all cores)."),
+    ] = None,
 ) -> None:
     """Train a recogniser on a scheme or a labelled folder (runs under torchrun unchanged).
 
@@ -94,6 +98,7 @@ def train(
             val_size=val_size,
             eval_every=eval_every,
             checkpoint_every=checkpoint_every,
+            threads=threads,
         )
     except (ValueError, FileNotFoundError) as exc:
         raise fail(str(exc)) from exc
