@@ -1073,6 +1073,10 @@ def main(argv: Sequence[str] | None = None) -> None:
 SECTIONS = "sections"  # folder in --work holding each finished section's results
 
 
+def _grown(value: object, size: int | None) -> bool:
+    return size is not None and isinstance(value, (list, dict)) and len(value) != size
+
+
 def run_section(bench: Benchmark, step: Callable[[], None]) -> None:
     """Run one part of the benchmark, or restore it from ``work/sections``.
 
@@ -1094,6 +1098,8 @@ def run_section(bench: Benchmark, step: Callable[[], None]) -> None:
             bench.timings.append((name, state["seconds"], True))
             return
     before = dict(vars(bench))
+    # A part may grow a list or dict an earlier part made (the gallery): that counts too.
+    sizes = {k: len(v) for k, v in before.items() if isinstance(v, (list, dict))}
     lines = len(bench.lines)
     started = time.perf_counter()
     step()
@@ -1106,7 +1112,7 @@ def run_section(bench: Benchmark, step: Callable[[], None]) -> None:
         for key, value in vars(bench).items()
         if not key.startswith("_")
         and key not in ("lines", "timings", "attackers")
-        and before.get(key, _MISSING) is not value
+        and (before.get(key, _MISSING) is not value or _grown(value, sizes.get(key)))
     }
     state = {
         "fingerprint": fingerprint,

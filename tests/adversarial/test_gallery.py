@@ -47,3 +47,16 @@ def test_checked_in_gallery_renders_in_chromium(tmp_path: Path) -> None:
     assert len(sizes) >= 6
     assert all(done and width == 240 and height == 80 for done, width, height in sizes)
     assert (tmp_path / "gallery.png").stat().st_size > 1000
+
+
+def test_long_labels_wrap_inside_their_column() -> None:
+    from PIL import Image, ImageDraw
+
+    from captchalab.adversarial.gallery import _wrapped
+
+    draw = ImageDraw.Draw(Image.new("RGB", (10, 10)))
+    label = "mixture 0.3 / 100, iterative, smooth 1, diversity 0.7, momentum 0.9, ensemble"
+    lines = _wrapped(draw, label, 248)
+    assert len(lines) >= 2 and " ".join(lines) == label
+    assert all(draw.textlength(line) <= 248 for line in lines)
+    assert _wrapped(draw, "", 248) == [""]

@@ -44,6 +44,11 @@ class _Bench:
         self.ordinary = {"multihead@target": 0.9}
         self.lines.append("| table |")
         hardening.COMPETENT_NAMES.add("multihead@target")
+        self.gallery = ["sweep row"]
+
+    def ensemble(self) -> None:
+        calls.append(self)
+        self.gallery.append("ensemble row")  # grows the sweep's list in place
 
 
 def test_a_finished_part_is_restored_not_rerun(tmp_path: Path) -> None:
@@ -61,6 +66,19 @@ def test_a_finished_part_is_restored_not_rerun(tmp_path: Path) -> None:
     other.budget = hardening.FULL  # another budget: the saved part does not apply
     hardening.run_section(other, other.sweep)
     assert calls == [first, other]
+    hardening.COMPETENT_NAMES.clear()
+
+
+def test_a_part_that_grows_an_earlier_list_is_restored_with_it(tmp_path: Path) -> None:
+    calls.clear()
+    first = _Bench(tmp_path)
+    hardening.run_section(first, first.sweep)
+    hardening.run_section(first, first.ensemble)
+    again = _Bench(tmp_path)
+    hardening.run_section(again, again.sweep)
+    hardening.run_section(again, again.ensemble)
+    assert calls == [first, first]  # both restored
+    assert again.gallery == ["sweep row", "ensemble row"]
     hardening.COMPETENT_NAMES.clear()
 
 

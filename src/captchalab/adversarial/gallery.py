@@ -81,9 +81,22 @@ def _sheet(rows: Sequence[GalleryRow], title: str) -> Image.Image:
     draw.text((pad, 8), title, fill="black")
     for r, row in enumerate(rows):
         top = 30 + r * (2 * cell_h + 3 * pad)
-        draw.text((pad, top + cell_h // 2), row.label, fill="black")
+        lines = _wrapped(draw, row.label, label_w - 2 * pad)
+        draw.multiline_text((pad, top + cell_h // 2), "\n".join(lines), fill="black")
         for c, (ordinary, hardened) in enumerate(zip(row.ordinary, row.hardened, strict=True)):
             left = label_w + c * (cell_w + pad)
             sheet.paste(_big(ordinary), (left, top))
             sheet.paste(_big(hardened), (left, top + cell_h + 2))
     return sheet
+
+
+def _wrapped(draw: ImageDraw.ImageDraw, text: str, width: int) -> list[str]:
+    """``text`` broken at spaces into lines no wider than ``width`` pixels (a single word
+    wider than that keeps its own line)."""
+    lines: list[str] = []
+    for word in text.split():
+        if lines and draw.textlength(f"{lines[-1]} {word}") <= width:
+            lines[-1] = f"{lines[-1]} {word}"
+        else:
+            lines.append(word)
+    return lines or [""]
