@@ -32,11 +32,9 @@ from captchalab.evaluation.release import (
     ReleaseRefused,
     check_release,
     compare_models,
-    scheme_set,
-    split_set,
+    release_benchmark,
 )
 from captchalab.inference import Solver
-from captchalab.schemes import list_schemes
 from captchalab.training.checkpoint import META_FILE, WEIGHTS_FILE, load_checkpoint
 from captchalab.training.config import VALIDATION_SEED
 from captchalab.training.export import check_parity, export_onnx, parity_images
@@ -77,15 +75,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 
 def benchmark_sets(args: argparse.Namespace) -> list[BenchmarkSet]:
-    if args.benchmark:
-        return [split_set(folder, name=folder.name) for folder in args.benchmark]
-    sets = [scheme_set(name, args.count) for name in list_schemes()]
-    sets += [scheme_set(str(path), args.count) for path in sorted(SCHEME_FILES.glob("*.y*ml"))]
-    if (args.kaggle / "split.csv").exists():
-        sets.append(split_set(args.kaggle))
-    else:
-        print(f"note: no {args.kaggle / 'split.csv'}; the benchmark leaves the Kaggle set out")
-    return sets
+    return release_benchmark(SCHEME_FILES, args.kaggle, args.count, args.benchmark or ())
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -70,6 +70,29 @@ def split_set(
     )
 
 
+def release_benchmark(
+    scheme_files: Path,
+    kaggle: Path | None,
+    count: int = DEFAULT_COUNT,
+    folders: Sequence[Path] = (),
+    note: Callable[[str], None] = print,
+) -> list[BenchmarkSet]:
+    """The release benchmark: every scheme preset and every YAML file in ``scheme_files`` at
+    the test seed (``count`` images each), plus ``kaggle``'s test split when it has a
+    ``split.csv``. Labelled ``folders`` (their ``test`` rows) replace all of it when given."""
+    from captchalab.schemes import list_schemes
+
+    if folders:
+        return [split_set(folder, name=Path(folder).name) for folder in folders]
+    sets = [scheme_set(name, count) for name in list_schemes()]
+    sets += [scheme_set(str(path), count) for path in sorted(Path(scheme_files).glob("*.y*ml"))]
+    if kaggle is not None and (Path(kaggle) / "split.csv").exists():
+        sets.append(split_set(kaggle))
+    elif kaggle is not None:
+        note(f"note: no {Path(kaggle) / 'split.csv'}; the benchmark leaves the Kaggle set out")
+    return sets
+
+
 def exact_accuracy(solver: Solver, bench: BenchmarkSet, advance: Advance | None = None) -> float:
     """The solver's exact accuracy on ``bench`` (case folded when the set ignores case)."""
     predictions: list[str] = []
@@ -108,8 +131,8 @@ class ReleaseComparison:
         """Sets on which the candidate reads fewer images exactly than the shipped model."""
         return [name for name in self.candidate if self.candidate[name] < self.shipped[name]]
 
-    def table(self) -> str:
-        lines = [f"{'set':<24} {'images':>6} {'shipped':>8} {'candidate':>9} {'change':>7}"]
+    def table(self, baseline: str = "shipped") -> str:
+        lines = [f"{'set':<24} {'images':>6} {baseline:>8} {'candidate':>9} {'change':>7}"]
         for name in self.candidate:
             old, new = self.shipped[name], self.candidate[name]
             size = self.sizes.get(name, 0)
