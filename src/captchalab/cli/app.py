@@ -7,6 +7,7 @@ from typing import Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
@@ -74,5 +75,7 @@ def progress_bar() -> Progress:
 
 
 def fail(message: str) -> typer.Exit:
-    console.print(f"[red]error:[/red] {message}")
+    """Print ``error: message`` on stderr, unwrapped (paths stay whole in logs), and return
+    the exit to raise."""
+    console.print(f"[red]error:[/red] {escape(message)}", soft_wrap=True, highlight=False)
     return typer.Exit(2)
