@@ -7,6 +7,7 @@ import shutil
 import subprocess
 import sys
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -130,6 +131,12 @@ def test_metadata_round_trip(solver: Solver, crnn_checkpoint_path: Path) -> None
     assert ModelMetadata.from_json(solver.metadata.to_json()) == solver.metadata
     with pytest.raises(ValueError, match="invalid captchalab metadata"):
         ModelMetadata.from_json('{"format": "something-else/9"}')
+    assert "batch_independent" not in solver.metadata.to_dict()  # the default is not written
+    dependent = replace(solver.metadata, batch_independent=False)
+    assert ModelMetadata.from_json(dependent.to_json()) == dependent
+    broken = {**dependent.to_dict(), "batch_independent": "no"}
+    with pytest.raises(ValueError, match="batch_independent must be true or false"):
+        ModelMetadata.from_dict(broken)
 
 
 def test_temperature_changes_confidence_not_text(tmp_path: Path, onnx_model_path: Path) -> None:

@@ -36,6 +36,10 @@ class ModelMetadata:
     max_length: int
     preprocessing: Preprocessing
     calibration: dict[str, float] = field(default_factory=dict)
+    # False for a graph whose logits for one image depend on the other images of its batch
+    # (dynamic int8 quantisation takes one activation scale per batch): the Solver then runs
+    # such a model one image at a time, so an answer never depends on its neighbours.
+    batch_independent: bool = True
 
     @property
     def temperature(self) -> float:
@@ -56,6 +60,8 @@ class ModelMetadata:
         }
         if self.calibration:
             data["calibration"] = dict(self.calibration)
+        if not self.batch_independent:  # written only when false: older files stay identical
+            data["batch_independent"] = False
         return data
 
     def to_json(self) -> str:
@@ -69,6 +75,9 @@ class ModelMetadata:
         if objective not in DECODERS:
             raise ValueError(f"unknown objective {objective!r}; known: {', '.join(DECODERS)}")
         calibration = {str(k): float(v) for k, v in (data.get("calibration") or {}).items()}
+        batch_independent = data.get("batch_independent", True)
+        if not isinstance(batch_independent, bool):
+            raise ValueError("batch_independent must be true or false")
         if calibration.get("temperature", 1.0) <= 0:
             raise ValueError("calibration temperature must be positive")
         return cls(
@@ -78,6 +87,7 @@ class ModelMetadata:
             max_length=int(data["max_length"]),
             preprocessing=Preprocessing.from_dict(data["preprocessing"]),
             calibration=calibration,
+            batch_independent=batch_independent,
         )
 
     @classmethod

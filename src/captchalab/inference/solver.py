@@ -269,9 +269,10 @@ class Solver:
         if batch.dtype == np.uint8:
             batch = batch.astype(np.float32) / 255.0
         batch = np.ascontiguousarray(batch, dtype=np.float32)
+        step = MAX_BATCH if self._metadata.batch_independent else 1
         outputs = [
-            self._session.run(None, {self._input_name: batch[start : start + MAX_BATCH]})[0]
-            for start in range(0, len(batch), MAX_BATCH)
+            self._session.run(None, {self._input_name: batch[start : start + step]})[0]
+            for start in range(0, len(batch), step)
         ]
         if not outputs:
             return np.zeros((0, 0, self.charset.num_classes), dtype=np.float32)

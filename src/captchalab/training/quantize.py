@@ -5,7 +5,9 @@ per output channel, with 7-bit weight range so that CPUs without VNNI (AVX2 only
 saturate their u8 x s8 products; activations are quantised on the fly. Convolutions stay
 float: onnxruntime's dynamic ``ConvInteger`` is slower than its float convolution on CPU.
 The captchalab metadata (charset, decoder, preprocessing, temperature) is carried over, so
-the file is a drop-in replacement for ``Solver.load``.
+the file is a drop-in replacement for ``Solver.load``; it is marked ``batch_independent:
+false``, because one activation scale per call makes an image's logits depend on the rest of
+its batch, and the Solver then reads it one image at a time.
 
 Needs the ``onnx`` package (``captchalab[train]``); the Solver never imports this module.
 """
@@ -13,11 +15,12 @@ Needs the ``onnx`` package (``captchalab[train]``); the Solver never imports thi
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
 
+from captchalab.inference.metadata import write_metadata
 from captchalab.inference.solver import Solver
 
 logger = logging.getLogger(__name__)
@@ -67,8 +70,11 @@ def quantize_onnx(source: Path, out: Path) -> Path:
         )
     finally:
         root.setLevel(level)
-    quantized = Solver.load(out)
-    if quantized.metadata != reference.metadata:  # pragma: no cover - onnxruntime's guarantee
+    # Activations are quantised with one scale per call, so an image's logits depend on
+    # the batch it is read in: the Solver must read this file one image at a time.
+    expected = replace(reference.metadata, batch_independent=False)
+    write_metadata(out, expected)
+    if Solver.load(out).metadata != expected:  # pragma: no cover - onnx's guarantee
         out.unlink(missing_ok=True)
         raise ValueError(f"quantisation of {source} lost its captchalab metadata")
     logger.info("quantised %s to %s", source, out)
