@@ -57,5 +57,8 @@ def all_agree(flag: bool, info: DistInfo) -> bool:
 
 
 def teardown() -> None:
+    """Leave the process group together: a rank that destroys its gloo group while another
+    is still working (rank 0 writing the last checkpoint) can abort in gloo's destructor."""
     if dist.is_initialized():
+        dist.barrier()
         dist.destroy_process_group()
