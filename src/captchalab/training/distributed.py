@@ -56,9 +56,15 @@ def all_agree(flag: bool, info: DistInfo) -> bool:
     return bool(value.item())
 
 
-def teardown() -> None:
-    """Leave the process group together: a rank that destroys its gloo group while another
-    is still working (rank 0 writing the last checkpoint) can abort in gloo's destructor."""
+def teardown(together: bool = True) -> None:
+    """Leave the process group.
+
+    ``together`` (the normal end) waits for every rank first: a rank that destroys its gloo
+    group while another is still working (rank 0 writing the last checkpoint) can abort in
+    gloo's destructor. After an error pass ``False``: the other ranks may never reach the
+    barrier, and waiting would turn a crash into a hang.
+    """
     if dist.is_initialized():
-        dist.barrier()
+        if together:
+            dist.barrier()
         dist.destroy_process_group()

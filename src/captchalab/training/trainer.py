@@ -69,9 +69,12 @@ def train(
         )
     try:  # any error after joining the process group leaves it
         info = distributed.setup(device)
-        return _train(config, run_dir, info, resume, on_event, progress)
-    finally:
-        distributed.teardown()
+        metrics = _train(config, run_dir, info, resume, on_event, progress)
+    except BaseException:
+        distributed.teardown(together=False)
+        raise
+    distributed.teardown()
+    return metrics
 
 
 def _train(
