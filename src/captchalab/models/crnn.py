@@ -102,6 +102,14 @@ class SelfAttention(nn.Module):
         self.mlp = nn.Sequential(nn.Linear(dim, 2 * dim), nn.GELU(), nn.Linear(2 * dim, dim))
         self.drop = nn.Dropout(dropout)
 
+    def start_as_identity(self) -> None:
+        """Zero both residual branches' last layers: the block passes its input through
+        unchanged, and still learns (their weights get gradients from the first step)."""
+        for layer in (self.out, self.mlp[-1]):
+            assert isinstance(layer, nn.Linear)
+            nn.init.zeros_(layer.weight)
+            nn.init.zeros_(layer.bias)
+
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         batch, frames, dim = x.shape
         q, k, v = (

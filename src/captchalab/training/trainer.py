@@ -34,6 +34,7 @@ from captchalab.training.checkpoint import (
     save_checkpoint,
 )
 from captchalab.training.config import TrainConfig
+from captchalab.training.grow import grow_model
 from captchalab.training.predict import predict_arrays
 from captchalab.training.run_data import (
     Progress,
@@ -128,6 +129,7 @@ def _setup_model(
         from captchalab.training.pretrained import resolve_init
 
         init_model, init_meta = load_checkpoint(resolve_init(config.init))
+        init_model, init_meta = grow_model(init_model, init_meta, dict(config.model_args))
         preprocessing = init_meta.preprocessing
         if config.reshape_input:
             preprocessing = reshaped_input(init_meta, preprocessing_of(config))
