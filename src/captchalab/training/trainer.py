@@ -129,11 +129,12 @@ def _setup_model(
         from captchalab.training.pretrained import resolve_init
 
         init_model, init_meta = load_checkpoint(resolve_init(config.init))
-        init_model, init_meta = grow_model(init_model, init_meta, dict(config.model_args))
         preprocessing = init_meta.preprocessing
         if config.reshape_input:
             preprocessing = reshaped_input(init_meta, preprocessing_of(config))
             init_meta = replace(init_meta, preprocessing=preprocessing)
+        if config.model == init_meta.model_name:  # the config may add blocks to the model
+            init_model, init_meta = grow_model(init_model, init_meta, dict(config.model_args))
         data = prepare_data(
             config,
             cache_dir,
