@@ -13,6 +13,13 @@ point of ``train --init default``) and the ONNX file copied into the assets, wit
 ``default-int8.onnx`` beside it: the same model with int8 LSTM and dense weights
 (``captchalab quantize``), refused when it reads differently from the float model on more
 than 15% of the held-out images.
+
+The default model never trains on another project's generator, so that the benchmark keeps
+measuring generalisation: a run whose training scheme draws with one (``Scheme.generators``,
+e.g. the seed presets of the python ``captcha`` library) is refused before anything else.
+``--exclude-generator "python captcha"`` leaves the sets of that generator out of the
+decision (they are still read and shown): use it when the shipped model was trained on it
+and the candidate was not.
 """
 
 from __future__ import annotations
@@ -64,6 +71,14 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     )
     parser.add_argument("--force", action="store_true", help="release even if it is worse")
     parser.add_argument(
+        "--exclude-generator",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="leave the sets drawn (even partly) by generator NAME out of the decision, e.g. "
+        '"python captcha" when the shipped model trained on it (repeatable)',
+    )
+    parser.add_argument(
         "--min-int8-agreement",
         type=float,
         default=0.85,
@@ -74,6 +89,15 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
+def third_party_generators(scheme: str | None) -> set[str]:
+    """The generators other than captchalab's own that draw ``scheme`` (none for real data)."""
+    if not scheme:
+        return set()
+    from captchalab.schemes import get_scheme
+
+    return set(get_scheme(scheme).generators()) - {"captchalab"}
+
+
 def benchmark_sets(args: argparse.Namespace) -> list[BenchmarkSet]:
     return release_benchmark(SCHEME_FILES, args.kaggle, args.count, args.benchmark or ())
 
@@ -82,6 +106,15 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     source = args.run / "best"
     _, meta = load_checkpoint(source)
+    outside = third_party_generators(meta.config.get("scheme"))
+    if outside:
+        print(
+            f"refusing to release: the run trained on {meta.config['scheme']!r}, drawn by "
+            f"{', '.join(sorted(outside))}; the default model trains only on captchalab's own "
+            "renderers",
+            file=sys.stderr,
+        )
+        return 2
     with tempfile.TemporaryDirectory() as scratch:
         candidate_path = export_onnx(source, Path(scratch) / "candidate.onnx")
         temperature = 1.0
@@ -125,6 +158,7 @@ def main(argv: list[str] | None = None) -> int:
                     sets,
                     tolerance=args.tolerance,
                     advance=lambda n: progress.advance(task, n),
+                    exclude_generators=args.exclude_generator,
                 )
             print(comparison.table())
             try:

@@ -9,7 +9,10 @@
 #   MINUTES  training wall time to plan for (default 7; rendering probe and release add ~2)
 #   WORKERS  render processes (default: all cores but two); DEVICE cuda (default) or cpu
 #   BATCH    images per step (default 256); LR peak learning rate (default 0.002)
-#   INIT     starting weights (default: the shipped default; "none" trains from scratch)
+#   CONFIG   the experiment (default configs/experiments/default_v3.yaml: CRNN + self-attention,
+#            own renderers only)
+#   INIT     starting weights (default "none": from scratch; "default" continues the shipped
+#            model, grown to CONFIG's model_args when they add blocks)
 #   OUT      where results go (default $OUT if set, else runs/gpu_default); WHEELS a folder of
 #            wheels to install captchalab's dependencies from when they are missing (no network)
 #   VAL, CAL, COUNT  validation images, calibration images, images per benchmark set
@@ -25,12 +28,12 @@ WORKERS=${WORKERS:-$((CORES > 3 ? CORES - 2 : 1))}
 DEVICE=${DEVICE:-cuda}
 BATCH=${BATCH:-256}
 LR=${LR:-0.002}
-INIT=${INIT:-default}
+INIT=${INIT:-none}
 OUT=${OUT:-runs/gpu_default}
 VAL=${VAL:-2000}
 CAL=${CAL:-2000}
 COUNT=${COUNT:-300}
-CONFIG=configs/experiments/default_broad.yaml
+CONFIG=${CONFIG:-configs/experiments/default_v3.yaml}
 RUN="$OUT/run"
 mkdir -p "$OUT"
 LOG="$OUT/train_default_gpu.log"

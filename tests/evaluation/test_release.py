@@ -135,3 +135,49 @@ def test_release_script_ships_an_int8_copy(models: dict, tmp_path: Path) -> None
     assert "DynamicQuantizeLSTM" in ops and "LSTM" not in ops
     float_ops = {node.op_type for node in onnx.load(str(assets / "default.onnx")).graph.node}
     assert "LSTM" in float_ops
+
+
+def test_sets_of_an_excluded_generator_are_shown_but_do_not_decide(models: dict) -> None:
+    from captchalab.training.export import export_onnx
+
+    good = Solver.load(models["root"] / "good.onnx")
+    worse = Solver.load(export_onnx(models["worse"], models["root"] / "worse.onnx"))
+    real = split_set(models["bench"])
+    # Two sets the "shipped" model (worse: it reads "7" everywhere) has learnt by heart.
+    learnt = [
+        BenchmarkSet(f"learnt{i}", real.images, ["7"] * len(real.labels), True, frozenset({"gen"}))
+        for i in range(2)
+    ]
+    sets = [real, *learnt]
+    every = compare_models(good, worse, sets)
+    assert not every.passed and every.excluded == frozenset()
+    fair = compare_models(good, worse, sets, exclude_generators=["gen"])
+    assert fair.excluded == {"learnt0", "learnt1"} and fair.decisive == ["bench_test"]
+    assert fair.passed and fair.candidate_mean == 1.0 and fair.dropped() == []
+    table = fair.table()
+    assert "learnt0" in table and "(not decisive)" in table and "mean, every set" in table
+    with pytest.raises(ValueError, match="every benchmark set"):
+        compare_models(good, worse, learnt, exclude_generators=["gen"])
+
+
+def test_release_script_refuses_a_run_trained_on_a_third_party_generator(
+    models: dict, tmp_path: Path
+) -> None:
+    from dataclasses import replace
+
+    from captchalab.training.checkpoint import load_checkpoint, save_checkpoint
+    from captchalab.training.export import export_onnx
+
+    model, meta = load_checkpoint(models["good"])
+    run = tmp_path / "run"
+    save_checkpoint(run / "best", model, replace(meta, config={"scheme": "digits5"}))
+    assets = tmp_path / "assets"
+    assets.mkdir()
+    export_onnx(models["worse"], assets / "default.onnx")
+    shipped = (assets / "default.onnx").read_bytes()
+    common = ["--calibration-images", "0", "--benchmark", str(models["bench"])]
+    script = _release_script()
+    assert script.main([str(run), *common, "--assets", str(assets), "--force"]) == 2
+    assert (assets / "default.onnx").read_bytes() == shipped
+    save_checkpoint(run / "best", model, replace(meta, config={"scheme": "broad"}))
+    assert script.main([str(run), *common, "--assets", str(assets)]) == 0

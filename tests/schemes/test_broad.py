@@ -58,6 +58,24 @@ def test_broad_preset_ranges_and_fonts(monkeypatch: pytest.MonkeyPatch) -> None:
     assert len(scheme.family_weights) == len(FAMILIES) and scheme.family_weights[-1] > 0
 
 
+def test_broad_never_draws_with_a_third_party_generator(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The default model trains on ``broad``: it must not contain python ``captcha``."""
+    import captchalab.schemes.mix as mix_module
+
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise AssertionError("broad drew with the python captcha library")
+
+    monkeypatch.setattr(mix_module, "captcha_random", refuse)
+    scheme = broad()
+    assert scheme.family_weights[FAMILIES.index("imagecaptcha")] == 0
+    for index in range(200):
+        scheme.sample_at(0, index)
+    with pytest.raises(AssertionError, match="python captcha"):  # the probe itself works
+        dataclasses.replace(scheme, family_weights=(0.0, 1.0)).sample_at(0, 0)
+
+
 def test_broad_is_a_pure_function_of_seed_and_index() -> None:
     first, second = broad(), broad()
     for index in (0, 1, 2, 3, 4, 5, 17, 40):

@@ -201,3 +201,25 @@ def test_generate_dataset_refuses_existing_dataset(tmp_path: Path) -> None:
         "000001.png",
         "labels.csv",
     ]
+
+
+def test_schemes_name_the_generators_that_draw_them() -> None:
+    from dataclasses import replace
+
+    from captchalab.schemes import get_scheme
+    from captchalab.schemes.combined import combine
+
+    assert get_scheme("hku").generators() == {"python captcha"}
+    assert get_scheme("digits5").generators() == {"python captcha"}
+    assert get_scheme("mix").generators() == {"captchalab", "python captcha"}
+    assert get_scheme("broad").generators() == {"captchalab"}
+    assert get_scheme("merged4").generators() == {"captchalab"}
+    wide = Path(__file__).parents[2] / "configs" / "schemes" / "heldout_wide.yaml"
+    assert get_scheme(str(wide)).generators() == {"captchalab"}
+    own_mix = replace(get_scheme("mix"), family_weights=(1.0, 0.0, 1.0))
+    assert own_mix.generators() == {"captchalab"}  # type: ignore[attr-defined]
+    assert combine("both", ["merged4", "hku"], [1, 1]).generators() == {
+        "captchalab",
+        "python captcha",
+    }
+    assert combine("own", ["merged4", "hku"], [1, 0]).generators() == {"captchalab"}

@@ -31,6 +31,10 @@ class Scheme(ABC):
     # Bump in a subclass whenever its drawing code changes what a seed renders: cached
     # renders are keyed by it (see ``fingerprint``).
     RENDERER_VERSION: ClassVar[int] = 1
+    # Who wrote the drawing code. The shipped default model trains only on schemes whose
+    # generators are all "captchalab"; others (e.g. the python ``captcha`` library) are for
+    # evaluation (``scripts/release_default.py`` refuses a run trained on one).
+    GENERATOR: ClassVar[str] = "captchalab"
 
     name: str
     charset: Charset
@@ -48,6 +52,10 @@ class Scheme(ABC):
             raise ValueError(
                 f"scheme {self.name!r}: image size {self.width}x{self.height} too small"
             )
+
+    def generators(self) -> frozenset[str]:
+        """The generators that draw this scheme's samples (``GENERATOR`` unless it mixes)."""
+        return frozenset({self.GENERATOR})
 
     @property
     def size(self) -> tuple[int, int]:

@@ -36,6 +36,11 @@ class CombinedScheme(Scheme):
     def variable_size(self) -> bool:
         return True
 
+    def generators(self) -> frozenset[str]:
+        """Every generator of the parts that have a weight."""
+        drawn = [part for part, weight in zip(self.parts, self.weights, strict=True) if weight > 0]
+        return frozenset().union(*(part.generators() for part in drawn))
+
     def sample(self, rng: random.Random) -> tuple[Image.Image, str]:
         part = rng.choices(self.parts, weights=self.weights)[0]
         return part.sample(rng)

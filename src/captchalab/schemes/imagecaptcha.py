@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import cached_property
+from typing import ClassVar
 
 import captcha.image as captcha_image
 from PIL import Image
@@ -21,6 +22,7 @@ from PIL import Image
 from captchalab.schemes.base import Scheme
 
 _RANDOM_SWAP_LOCK = threading.Lock()
+THIRD_PARTY = "python captcha"  # the generator's name in Scheme.generators()
 
 
 @contextmanager
@@ -39,6 +41,8 @@ def captcha_random(rng: random.Random) -> Iterator[None]:
 @dataclass(frozen=True)
 class ImageCaptchaScheme(Scheme):
     """``captcha.image.ImageCaptcha`` at a given size and font sizes (library default font)."""
+
+    GENERATOR: ClassVar[str] = THIRD_PARTY
 
     font_sizes: tuple[int, ...] = (42, 50, 56)
     fonts: tuple[str, ...] = field(default=())

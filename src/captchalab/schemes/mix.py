@@ -31,7 +31,7 @@ from captchalab.charset import DIGITS, LOWER, UPPER
 from captchalab.schemes import styled_render as draw
 from captchalab.schemes.base import Scheme
 from captchalab.schemes.fonts import shipped_fonts
-from captchalab.schemes.imagecaptcha import captcha_random
+from captchalab.schemes.imagecaptcha import THIRD_PARTY, captcha_random
 from captchalab.schemes.mix_hard import render_hard
 from captchalab.schemes.mix_word import render_word
 from captchalab.schemes.styled import StyledScheme
@@ -62,6 +62,12 @@ class MixScheme(Scheme):
     min_height: int = 30
     family_weights: tuple[float, ...] = FAMILY_WEIGHTS
     fonts: tuple[str, ...] = field(default_factory=shipped_fonts)
+
+    def generators(self) -> frozenset[str]:
+        """captchalab's own, plus python ``captcha`` while ``imagecaptcha`` has a weight."""
+        index = FAMILIES.index("imagecaptcha")
+        drawn = len(self.family_weights) > index and self.family_weights[index] > 0
+        return frozenset({self.GENERATOR, THIRD_PARTY} if drawn else {self.GENERATOR})
 
     def __post_init__(self) -> None:
         super().__post_init__()

@@ -8,23 +8,28 @@ Each sample draws a canvas class, then a size in it:
 * ``wide`` (25%): 300-780 px wide and 50-100 px tall;
 * ``tall`` (15%): 100-220 px wide and 100-160 px tall (a small word in the middle).
 
-and a family: ``word`` 0.3, ``imagecaptcha`` 0.2, ``styled`` 0.15, ``hard`` 0.35
-(:data:`BROAD_FAMILY_WEIGHTS`). Fonts are all of :func:`~captchalab.schemes.fonts.broad_fonts`
-plus, when ``font_dirs`` is given (the ``broad`` preset reads ``CAPTCHALAB_FONT_DIRS``), every
-font in those folders that draws all of 0-9A-Za-z. Extra fonts change the samples; they are
-part of the scheme's ``fonts`` field, so :meth:`~captchalab.schemes.base.Scheme.fingerprint`
-(the cache key) covers them.
+and a family: ``word`` 0.35, ``styled`` 0.2, ``hard`` 0.45 (:data:`BROAD_FAMILY_WEIGHTS`).
+``broad`` is what the shipped default model trains on, so it draws only with captchalab's own
+renderers: ``mix``'s ``imagecaptcha`` family (the third-party python ``captcha`` library) has
+weight 0, and that generator stays an evaluation set (the seed presets, ``mix``).
+
+Fonts are all of :func:`~captchalab.schemes.fonts.broad_fonts` plus, when ``font_dirs`` is
+given (the ``broad`` preset reads ``CAPTCHALAB_FONT_DIRS``), every font in those folders that
+draws all of 0-9A-Za-z. Extra fonts change the samples; they are part of the scheme's
+``fonts`` field, so :meth:`~captchalab.schemes.base.Scheme.fingerprint` (the cache key)
+covers them.
 """
 
 from __future__ import annotations
 
 import random
 from dataclasses import dataclass, field
+from typing import ClassVar
 
 from captchalab.schemes.fonts import broad_fonts, fonts_from_dirs, with_extra_fonts
 from captchalab.schemes.mix import MixScheme
 
-BROAD_FAMILY_WEIGHTS = (0.3, 0.2, 0.15, 0.35)
+BROAD_FAMILY_WEIGHTS = (0.35, 0.0, 0.2, 0.45)  # word, imagecaptcha (never), styled, hard
 SIZE_CLASSES = ("small", "normal", "wide", "tall")
 SIZE_CLASS_WEIGHTS = (0.15, 0.45, 0.25, 0.15)
 
@@ -32,6 +37,8 @@ SIZE_CLASS_WEIGHTS = (0.15, 0.45, 0.25, 0.15)
 @dataclass(frozen=True)
 class BroadScheme(MixScheme):
     """``width`` x ``height`` bound every canvas (780x160 for the preset)."""
+
+    RENDERER_VERSION: ClassVar[int] = 2  # 2: own renderers only; the hard family's line tails
 
     min_width: int = 60
     min_height: int = 24

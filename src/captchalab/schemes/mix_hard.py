@@ -9,7 +9,8 @@ each with its own probability:
   or textured fill, per-character fonts, colours and sizes, overlapping neighbours;
 * geometry: per-character rotation up to 90 degrees, wavy (sine) baselines and warps;
 * backgrounds: heavy multi-colour blobs, confetti of dotted strokes, the ``mix`` backgrounds;
-  lines crossing every glyph, dotted lines, speckle;
+  lines crossing every glyph, lines running on past the text with hooks and ticks across
+  them (marks that are not characters), dotted lines, speckle;
 * finish: light-on-dark (inverted) text, low resolution (downscale then upscale), GIF palette
   quantisation, JPEG artefacts, mild blur.
 
@@ -35,6 +36,7 @@ from captchalab.schemes import styled_render as draw
 from captchalab.schemes.mix_render import (
     background,
     exact,
+    line_tails,
     luma_colour,
     luminance,
     noise,
@@ -392,6 +394,8 @@ def _clutter(
             pen.line(((x0, y0), (x1, y1)), fill=colour, width=thickness)
     elif rng.random() < 0.2 * often:
         strike(image, rng, band, ink)
+    elif rng.random() < 0.45 * often:  # a line running on past the text, hooks and ticks
+        line_tails(image, rng, band, ink)
     if rng.random() < 0.2 * often:
         width, height = image.size
         for _ in range(rng.randint(1, 3)):

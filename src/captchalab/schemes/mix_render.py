@@ -156,6 +156,35 @@ def strike(
         pen.line(points, fill=fill, width=thickness, joint="curve")
 
 
+def line_tails(
+    image: Image.Image, rng: random.Random, band: tuple[int, int, int, int], fill: RGB
+) -> None:
+    """Draw in place a line through the text ``band`` that runs on into both margins, its ends
+    bent into hooks, with short ticks across it near the ends: marks beside the text that are
+    not characters, so a reader learns not to count them."""
+    left, top, right, bottom = band
+    text_height = max(4, bottom - top)
+    width = image.width
+    pen = ImageDraw.Draw(image)
+    thickness = max(1, round(text_height * rng.uniform(0.04, 0.1)))
+    x0 = max(0.0, left - text_height * rng.uniform(0.1, 1.0))
+    x1 = min(width - 1.0, right + text_height * rng.uniform(0.1, 1.2))
+    y0, y1 = rng.uniform(top, bottom), rng.uniform(top, bottom)
+    points = [(x0 + (x1 - x0) * t / 24, y0 + (y1 - y0) * t / 24) for t in range(25)]
+    for end in (0, -1):  # hooks: the last stretch of each end bends up or down
+        if rng.random() < 0.5:
+            (x, y), bend = points[end], rng.choice((-1, 1)) * text_height * rng.uniform(0.2, 0.6)
+            reach = rng.uniform(0.2, 0.5) * text_height * (1 if end else -1)
+            points.insert(len(points) if end else 0, (x + reach, y + bend))
+    pen.line(points, fill=fill, width=thickness, joint="curve")
+    for _ in range(rng.choice((0, 1, 1, 2))):
+        cx, cy = points[rng.choice((0, 1, -2, -1))]
+        length = text_height * rng.uniform(0.25, 0.6)
+        angle = math.radians(rng.uniform(25, 75) * rng.choice((-1, 1)))
+        dx, dy = length / 2 * math.cos(angle), length / 2 * math.sin(angle)
+        pen.line(((cx - dx, cy - dy), (cx + dx, cy + dy)), fill=fill, width=thickness)
+
+
 def finish(image: Image.Image, rng: random.Random) -> Image.Image:
     """Mild camera/compression effects: smoothing, slight blur, JPEG artefacts."""
     roll = rng.random()
