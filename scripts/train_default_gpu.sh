@@ -16,6 +16,8 @@
 #   OUT      where results go (default $OUT if set, else runs/gpu_default); WHEELS a folder of
 #            wheels to install captchalab's dependencies from when they are missing (no network)
 #   VAL, CAL, COUNT  validation images, calibration images, images per benchmark set
+#   RELEASE_ARGS  more scripts/release_default.py flags, e.g. '--exclude-generator "python captcha"'
+#            when the shipped model trained on a generator the new one may not use
 #
 # Training renders fresh `broad` samples on the fly in WORKERS processes (no cache), so the
 # GPU never waits for a fixed set; the step budget comes from the render rate measured first.
@@ -63,10 +65,11 @@ captchalab train --config "$CONFIG" -o "$RUN" "${INIT_FLAG[@]}" --resume \
 
 # 3. Release into $OUT/assets, only if it beats the shipped model on the benchmark
 mkdir -p "$OUT/assets"
+eval "EXTRA=(${RELEASE_ARGS:-})"  # shell words, so quoted names with spaces stay one argument
 cp -r src/captchalab/assets/default.onnx src/captchalab/assets/default "$OUT/assets/"
 set +e
 python scripts/release_default.py "$RUN" --assets "$OUT/assets" --calibration-images "$CAL" \
-  --count "$COUNT" | tee "$OUT/release.txt"
+  --count "$COUNT" "${EXTRA[@]}" | tee "$OUT/release.txt"
 STATUS=${PIPESTATUS[0]}
 set -e
 rm -rf "$RUN/cache"
