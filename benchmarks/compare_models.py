@@ -8,7 +8,8 @@ The first model is the candidate, the second the baseline. Both are read through
 on the same sets: every scheme preset and every ``configs/schemes/`` YAML scheme at the test
 seed, plus the ``test`` split of ``../shared/data/kaggle_captcha_v2`` when present
 (``captchalab.evaluation.release.release_benchmark``). Exit status 0 when the candidate's mean
-exact accuracy is at least the baseline's, 1 when it is lower.
+exact accuracy is at least the baseline's, 1 when it is lower; ``--exclude-generator`` leaves
+a generator's sets out of that mean, as in the release guard.
 """
 
 from __future__ import annotations
@@ -35,6 +36,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--count", type=int, default=300, help="images per synthetic set")
     parser.add_argument("--kaggle", type=Path, default=KAGGLE_DIR, help="kaggle_captcha_v2 dir")
     parser.add_argument("--out", type=Path, help="also write the table here (Markdown)")
+    parser.add_argument(
+        "--exclude-generator",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help='leave sets drawn by generator NAME (e.g. "python captcha") out of the decision',
+    )
     args = parser.parse_args(argv)
     candidate, baseline = Solver.load(args.candidate), Solver.load(args.baseline)
     sets = release_benchmark(SCHEME_FILES, args.kaggle, args.count)
@@ -42,7 +50,11 @@ def main(argv: list[str] | None = None) -> int:
     with Progress() as progress:
         task = progress.add_task(f"{args.candidate} vs {args.baseline}", total=total)
         comparison = compare_models(
-            candidate, baseline, sets, advance=lambda n: progress.advance(task, n)
+            candidate,
+            baseline,
+            sets,
+            advance=lambda n: progress.advance(task, n),
+            exclude_generators=args.exclude_generator,
         )
     table = comparison.table(baseline="baseline")
     print(table)
