@@ -226,3 +226,17 @@ def test_mix_weights_must_be_sane() -> None:
     for weights in ((), (0.5, -0.1, 0.6), (0.0, 0.0), (0.2,) * (len(FAMILIES) + 1)):
         with pytest.raises(ValueError, match="weight"):
             BroadScheme("broad", charset, 3, 8, 780, 160, family_weights=weights)
+
+
+def test_crowded_glyphs_overlap_and_renders_repeat_by_seed() -> None:
+    from captchalab.schemes.mix_crowded import _crowd, render_crowded
+
+    pieces = [Image.new("RGBA", (20, 30), (0, 0, 0, 255)) for _ in range(5)]
+    touching = _crowd(pieces, 0.0, random.Random(0))
+    crowded = _crowd(pieces, 0.35, random.Random(0))
+    assert touching.width == 100 and crowded.width < 100
+    assert touching.height >= 30
+    fonts = broad_fonts()
+    first = render_crowded("aB3xY", (160, 60), fonts, random.Random(5))
+    again = render_crowded("aB3xY", (160, 60), fonts, random.Random(5))
+    assert first.size == (160, 60) and first.tobytes() == again.tobytes()

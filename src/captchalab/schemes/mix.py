@@ -32,6 +32,7 @@ from captchalab.schemes import styled_render as draw
 from captchalab.schemes.base import Scheme
 from captchalab.schemes.fonts import shipped_fonts
 from captchalab.schemes.imagecaptcha import THIRD_PARTY, captcha_random
+from captchalab.schemes.mix_crowded import render_crowded
 from captchalab.schemes.mix_hard import render_hard
 from captchalab.schemes.mix_word import render_word
 from captchalab.schemes.styled import StyledScheme
@@ -39,7 +40,7 @@ from captchalab.schemes.styled_config import Colours, Style
 
 # ``mix`` weighs only the first three (``FAMILY_WEIGHTS``): a missing trailing weight is 0 and
 # is not drawn from, so adding a family here leaves ``mix``'s random draws unchanged.
-FAMILIES = ("word", "imagecaptcha", "styled", "hard")
+FAMILIES = ("word", "imagecaptcha", "styled", "hard", "crowded")
 FAMILY_WEIGHTS = (0.5, 0.3, 0.2)
 SINGLE_CLASS_TEXT = 0.1  # share of texts drawn from digits, upper or lower case only
 
@@ -104,6 +105,8 @@ class MixScheme(Scheme):
         family = rng.choices(FAMILIES[: len(self.family_weights)], self.family_weights)[0]
         if family == "hard":
             return render_hard(text, size, self.fonts, rng)
+        if family == "crowded":
+            return render_crowded(text, size, self.fonts, rng)
         if family == "word":
             return render_word(text, size, rng, self.fonts)
         if family == "imagecaptcha":

@@ -8,7 +8,8 @@ Each sample draws a canvas class, then a size in it:
 * ``wide`` (25%): 300-780 px wide and 50-100 px tall;
 * ``tall`` (15%): 100-220 px wide and 100-160 px tall (a small word in the middle).
 
-and a family: ``word`` 0.35, ``styled`` 0.2, ``hard`` 0.45 (:data:`BROAD_FAMILY_WEIGHTS`).
+and a family: ``word`` 0.3, ``styled`` 0.15, ``hard`` 0.4 and ``crowded`` 0.15
+(:mod:`captchalab.schemes.mix_crowded`; :data:`BROAD_FAMILY_WEIGHTS`).
 ``broad`` is what the shipped default model trains on, so it draws only with captchalab's own
 renderers: ``mix``'s ``imagecaptcha`` family (the third-party python ``captcha`` library) has
 weight 0, and that generator stays an evaluation set (the seed presets, ``mix``).
@@ -29,7 +30,8 @@ from typing import ClassVar
 from captchalab.schemes.fonts import broad_fonts, fonts_from_dirs, with_extra_fonts
 from captchalab.schemes.mix import MixScheme
 
-BROAD_FAMILY_WEIGHTS = (0.35, 0.0, 0.2, 0.45)  # word, imagecaptcha (never), styled, hard
+# word, imagecaptcha (never: a third-party generator), styled, hard, crowded
+BROAD_FAMILY_WEIGHTS = (0.3, 0.0, 0.15, 0.4, 0.15)
 SIZE_CLASSES = ("small", "normal", "wide", "tall")
 SIZE_CLASS_WEIGHTS = (0.15, 0.45, 0.25, 0.15)
 
@@ -38,7 +40,7 @@ SIZE_CLASS_WEIGHTS = (0.15, 0.45, 0.25, 0.15)
 class BroadScheme(MixScheme):
     """``width`` x ``height`` bound every canvas (780x160 for the preset)."""
 
-    RENDERER_VERSION: ClassVar[int] = 2  # 2: own renderers only; the hard family's line tails
+    RENDERER_VERSION: ClassVar[int] = 3  # 2: own renderers only, line tails; 3: crowded
 
     min_width: int = 60
     min_height: int = 24
