@@ -49,21 +49,22 @@ def test_the_added_blocks_learn_from_the_first_step(
     assert block.mlp[-1].weight.grad.abs().sum() > 0
 
 
-def test_unchanged_model_args_keep_the_model(
+def test_arguments_the_checkpoint_sets_keep_its_values(
     tmp_path: Path, make_checkpoint: CheckpointFactory
 ) -> None:
     model, meta = load_checkpoint(make_checkpoint(tmp_path / "start"))
     assert grow_model(model, meta, dict(meta.model_args)) == (model, meta)
     assert grow_model(model, meta, {}) == (model, meta)
+    wider = 2 * int(meta.model_args["hidden"])  # e.g. a from-scratch config's size, with init
+    assert grow_model(model, meta, {"hidden": wider, "channels": [4, 4, 4, 4]}) == (model, meta)
 
 
-def test_reshaping_a_trained_weight_is_refused(
+def test_an_addition_that_reshapes_trained_weights_is_refused(
     tmp_path: Path, make_checkpoint: CheckpointFactory
 ) -> None:
     model, meta = load_checkpoint(make_checkpoint(tmp_path / "start"))
-    wider = 2 * int(meta.model_args["hidden"])
-    with pytest.raises(ValueError, match=r"reshaped: .*rnn"):
-        grow_model(model, meta, {"hidden": wider, "heads": 2})
+    with pytest.raises(ValueError, match=r"change the trained model.*dropped: backbone"):
+        grow_model(model, meta, {"backbone": "resnet"})
 
 
 def test_a_bad_growth_is_a_clear_error(tmp_path: Path, make_checkpoint: CheckpointFactory) -> None:

@@ -1,12 +1,13 @@
 """Grow a trained model: add blocks that start as the identity, keep every trained weight.
 
-``captchalab train --init CHECKPOINT`` with ``model_args`` that differ from the checkpoint's
-builds the config's model and loads every trained weight into it. That is allowed only when
-the change adds whole modules which can start as the identity (``start_as_identity``, e.g.
-the CRNN's ``context_layers`` self-attention blocks): the grown model then computes exactly
-what the initial one did, and training continues from there instead of from scratch. A change
-of any trained weight's shape (``hidden``, ``channels``) or the loss of a trained layer is an
-error, because those weights could not be reused.
+``captchalab train --init CHECKPOINT`` with ``model_args`` that the checkpoint does not set
+(e.g. the CRNN's ``context_layers`` and ``heads``) builds the larger model and loads every
+trained weight into it. That is allowed only when the addition is whole modules which can
+start as the identity (``start_as_identity``): the grown model then computes exactly what
+the initial one did, and training continues from there instead of from scratch. Arguments
+the checkpoint already sets keep the checkpoint's values, as they always did with ``init``
+(its trained weights decide the architecture). An addition that would reshape or drop a
+trained weight is an error.
 """
 
 from __future__ import annotations
@@ -22,15 +23,17 @@ from captchalab.training.checkpoint import CheckpointMeta, build_model
 def grow_model(
     model: nn.Module, meta: CheckpointMeta, model_args: dict[str, Any]
 ) -> tuple[nn.Module, CheckpointMeta]:
-    """``model`` (described by ``meta``) grown to ``model_args``, and its new description.
+    """``model`` (described by ``meta``) grown by the ``model_args`` it does not set yet, and
+    its new description.
 
-    Arguments the config leaves out keep the checkpoint's values; with nothing changed the
-    model and meta come back as they are. Raises ValueError for a change that would drop or
-    reshape a trained weight, or add a module that cannot start as the identity.
+    With nothing to add the model and meta come back as they are. Raises ValueError for an
+    addition that would drop or reshape a trained weight, or add a module that cannot start
+    as the identity.
     """
-    wanted = {**meta.model_args, **model_args}
-    if wanted == meta.model_args:
+    added_args = {key: value for key, value in model_args.items() if key not in meta.model_args}
+    if not added_args:
         return model, meta
+    wanted = {**meta.model_args, **added_args}
     grown_meta = replace(meta, model_args=wanted)
     try:
         grown = build_model(grown_meta)
@@ -43,7 +46,7 @@ def grow_model(
     dropped = [k for k in trained if k not in new_state]
     if reshaped or dropped:
         raise ValueError(
-            f"model_args {model_args} change the trained model rather than add to it "
+            f"model_args {added_args} change the trained model rather than add to it "
             f"(reshaped: {', '.join(reshaped) or 'none'}; "
             f"dropped: {', '.join(dropped) or 'none'}); "
             "with init, model_args may only add blocks such as context_layers"
@@ -59,7 +62,7 @@ def grow_model(
             added -= own
     if added:
         raise ValueError(
-            f"model_args {model_args} add weights that cannot start from the trained model: "
+            f"model_args {added_args} add weights that cannot start from the trained model: "
             f"{', '.join(sorted(added))}"
         )
     return grown, grown_meta
