@@ -49,3 +49,10 @@ def test_plateau_points_are_left_out_of_the_fit() -> None:
     assert 500_000 < cost.value < 2_000_000
     assert fit_power_law([50, 200, 1000], [0.0, 0.0, 0.3]) is None  # one point past it
     assert cost_to_reach([50, 200, 1000], [0.0, 0.0, 0.3], 0.9).value is None
+
+
+def test_near_equal_costs_give_no_fit() -> None:
+    # two timings of equally long runs: no trend to fit, and no overflow from a huge slope
+    assert fit_power_law([0.005179322516666455, 0.0051762340999999875], [0.0, 1 / 6]) is None
+    assert fit_power_law([1.0, 1.05], [0.2, 0.4]) is None
+    assert fit_power_law([1.0, 1.2], [0.2, 0.4]) is not None

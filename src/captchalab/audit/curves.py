@@ -27,6 +27,7 @@ TARGETS = (0.5, 0.9)
 EXTRAPOLATION_LIMIT = 1000.0
 _EPS = 1e-3  # accuracies of exactly 0 or 1 carry no slope; clip them for the fit
 PLATEAU = 0.01  # leading points below this accuracy have not started learning: not fitted
+MIN_SPREAD = 1.1  # a fit needs its largest cost at least this many times its smallest
 
 
 @dataclass(frozen=True)
@@ -79,8 +80,11 @@ def learning_points(xs: Sequence[float], accuracies: Sequence[float]) -> list[tu
 
 
 def fit_power_law(xs: Sequence[float], accuracies: Sequence[float]) -> PowerLaw | None:
-    """Least-squares fit of ``log(error) = log(a) - b log(x)`` past the zero-accuracy plateau;
-    None with < 2 usable points."""
+    """Least-squares fit of ``log(error) = log(a) - b log(x)`` past the zero-accuracy plateau.
+
+    None with < 2 usable points, with points whose ``x`` spans less than ``MIN_SPREAD``
+    (near-equal costs, e.g. two timings of equally long runs, give no trend), or when the
+    fitted law is not representable."""
     points = [
         (math.log(x), math.log(min(1 - _EPS, max(_EPS, 1.0 - acc))))
         for x, acc in learning_points(xs, accuracies)
@@ -90,11 +94,14 @@ def fit_power_law(xs: Sequence[float], accuracies: Sequence[float]) -> PowerLaw 
     mean_x = sum(p[0] for p in points) / len(points)
     mean_y = sum(p[1] for p in points) / len(points)
     var = sum((p[0] - mean_x) ** 2 for p in points)
-    if var == 0:
+    if var == 0 or points[-1][0] - points[0][0] < math.log(MIN_SPREAD):
         return None
     slope = sum((p[0] - mean_x) * (p[1] - mean_y) for p in points) / var
     intercept = mean_y - slope * mean_x
-    return PowerLaw(a=math.exp(intercept), b=-slope)
+    try:
+        return PowerLaw(a=math.exp(intercept), b=-slope)
+    except OverflowError:
+        return None
 
 
 def cost_to_reach(xs: Sequence[float], accuracies: Sequence[float], target: float) -> Cost:
