@@ -56,3 +56,11 @@ def test_near_equal_costs_give_no_fit() -> None:
     assert fit_power_law([0.005179322516666455, 0.0051762340999999875], [0.0, 1 / 6]) is None
     assert fit_power_law([1.0, 1.05], [0.2, 0.4]) is None
     assert fit_power_law([1.0, 1.2], [0.2, 0.4]) is not None
+
+
+def test_nearly_flat_trend_is_beyond_not_an_error() -> None:
+    from captchalab.audit.curves import PowerLaw
+
+    assert PowerLaw(a=0.9, b=1e-4).cost(0.99) == float("inf")
+    cost = cost_to_reach([100, 1000], [0.1, 0.1001], 0.99)
+    assert cost.method in ("beyond", "unreachable") and cost.value is None

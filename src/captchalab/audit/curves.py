@@ -44,7 +44,10 @@ class PowerLaw:
         """The ``x`` at which the fitted accuracy reaches ``accuracy`` (None: never)."""
         if self.b <= 0:
             return None
-        return float((self.a / (1.0 - accuracy)) ** (1.0 / self.b))
+        try:
+            return float((self.a / (1.0 - accuracy)) ** (1.0 / self.b))
+        except OverflowError:  # a nearly flat trend: further than any float
+            return math.inf
 
 
 @dataclass(frozen=True)
