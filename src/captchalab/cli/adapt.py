@@ -8,6 +8,7 @@ from typing import Annotated, Any
 import typer
 
 from captchalab.cli.app import app, console, fail
+from captchalab.errors import error_text
 
 
 @app.command()
@@ -65,6 +66,6 @@ def adapt(
         with console.status("adapting (solve, check, fine-tune)"):
             history = run_adapt(init, images, checker, out, config, on_event)
     except (CheckerError, FileNotFoundError, FileExistsError, ValueError) as exc:
-        raise fail(str(exc).strip("'\"")) from exc
+        raise fail(error_text(exc)) from exc
     labelled = history[-1].labels if history else 0
     console.print(f"done: {labelled} images labelled; model in {out / 'model.onnx'}")

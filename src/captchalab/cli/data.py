@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 
 from captchalab.cli.app import app, console, fail, progress_bar
+from captchalab.errors import error_text
 
 
 @app.command()
@@ -59,7 +60,7 @@ def generate(
         resolved = get_scheme(scheme)
         part = Shard.parse(shard) if shard is not None else None
     except (KeyError, ValueError, FileNotFoundError) as exc:
-        raise fail(str(exc).strip("'\"")) from exc
+        raise fail(error_text(exc)) from exc
     total = len(part.indices(count)) if part else count
     with progress_bar() as bar:
         task = bar.add_task(f"generate {resolved.name}", total=total, info="")

@@ -12,6 +12,7 @@ import typer
 
 from captchalab.cli.app import app, console, fail, progress_bar
 from captchalab.cli.challenges import export_answers
+from captchalab.errors import error_text
 
 harden_app = typer.Typer(
     help="Harden captchas against deep-learning solvers (advCAPTCHA).\n\n"
@@ -113,7 +114,7 @@ def harden(
         )
         hardener = Hardener.load(substitute, settings, device=device)
     except (ValueError, FileNotFoundError, KeyError) as exc:
-        raise fail(str(exc).strip("'\"")) from exc
+        raise fail(error_text(exc)) from exc
     with progress_bar() as bar:
         task = bar.add_task("harden", total=count, info=f"{method} {mask}")
         try:
@@ -127,7 +128,7 @@ def harden(
                 progress=lambda done: bar.update(task, completed=done),
             )
         except (ValueError, FileExistsError, KeyError) as exc:
-            raise fail(str(exc).strip("'\"")) from exc
+            raise fail(error_text(exc)) from exc
     console.print(f"wrote {count} hardened captchas and {labels.name} to {out}")
 
 
@@ -189,7 +190,7 @@ def finetune(
         try:
             report = run_finetune(substitute, answers, original, out, settings, on_progress)
         except (ValueError, FileNotFoundError, FileExistsError, KeyError) as exc:
-            raise fail(str(exc).strip("'\"")) from exc
+            raise fail(error_text(exc)) from exc
     console.print(
         f"done: original accuracy {report.start_accuracy:.1%} -> {report.final_accuracy:.1%} "
         f"(floor {report.floor:.1%}), fits {report.query_fit:.1%} of {report.queries} answers "

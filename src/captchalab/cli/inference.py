@@ -9,6 +9,7 @@ from typing import Annotated, Any
 import typer
 
 from captchalab.cli.app import app, console, fail
+from captchalab.errors import error_text
 
 
 class CaseOption(str, Enum):
@@ -55,7 +56,7 @@ def export(
         try:
             path = export_onnx(checkpoint, float_path, opset=opset)
         except (ValueError, FileNotFoundError, KeyError) as exc:
-            raise fail(str(exc).strip("'\"")) from exc
+            raise fail(error_text(exc)) from exc
         if check:
             report = check_parity(checkpoint, path, parity_images(checkpoint))
             print(

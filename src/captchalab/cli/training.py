@@ -8,6 +8,7 @@ from typing import Annotated, Any
 import typer
 
 from captchalab.cli.app import app, console, fail, progress_bar
+from captchalab.errors import error_text
 
 
 @app.command()
@@ -131,7 +132,7 @@ def train(
                 settings, out, resume=resume, on_event=on_event, progress=on_progress, device=device
             )
         except (RunExistsError, ValueError, FileNotFoundError, KeyError) as exc:
-            raise fail(str(exc).strip("'\"")) from exc
+            raise fail(error_text(exc)) from exc
     console.print(f"done: exact {metrics.get('exact_accuracy', 0):.2%}; checkpoints in {out}")
 
 
@@ -192,7 +193,7 @@ def evaluate(
                 Path(model), scheme=scheme, data=data, count=count
             )
     except (ValueError, FileNotFoundError, KeyError) as exc:
-        raise fail(str(exc).strip("'\"")) from exc
+        raise fail(error_text(exc)) from exc
     print(format_summary(result))
     if report:
         path = write_report(result, report, title=f"{model} on {scheme or data}", examples=examples)
@@ -241,7 +242,7 @@ def calibrate(
         )
         calibration = calibrate_model(model, out, images, labels)
     except (ValueError, FileNotFoundError, KeyError) as exc:
-        raise fail(str(exc).strip("'\"")) from exc
+        raise fail(error_text(exc)) from exc
     print(format_reliability(calibration.before, calibration.after))
     print(
         f"{calibration.count} images, accuracy {calibration.accuracy:.2%}; "

@@ -22,6 +22,8 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from captchalab.errors import error_text
+
 
 class ChallengeConfigError(ValueError):
     """The challenge file cannot be used; the message says why and where."""
@@ -132,5 +134,5 @@ def _check_scheme(scheme: str, where: str) -> None:
     try:
         get_scheme(scheme)
     except (KeyError, ValueError, FileNotFoundError) as exc:
-        message = str(exc).strip("'\"")
+        message = error_text(exc)
         raise ChallengeConfigError(f"{where}: scheme: {message}") from None
