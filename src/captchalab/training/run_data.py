@@ -14,6 +14,7 @@ from torch.utils.data import DataLoader
 from captchalab.charset import Charset
 from captchalab.data.cache import cached_arrays
 from captchalab.data.datasets import FolderDataset, StepBatches, SyntheticDataset, collate
+from captchalab.data.labels import read_labels
 from captchalab.data.preprocess import Preprocessing, input_widths, trim
 from captchalab.schemes import get_scheme
 from captchalab.training.checkpoint import CheckpointMeta
@@ -69,6 +70,17 @@ def reshaped_input(init: CheckpointMeta, wanted: Preprocessing) -> Preprocessing
             f"{wanted.height} px, {wanted.channels}"
         )
     return wanted
+
+
+def label_needs(config: TrainConfig) -> tuple[str, int]:
+    """The symbols the run's labels use and the longest label, read without rendering or
+    decoding an image (a folder's labels, or a scheme's charset and length)."""
+    if config.data:
+        texts = [text for _, text in read_labels(Path(config.data))]
+        return "".join(dict.fromkeys("".join(texts))), max(len(t) for t in texts)
+    assert config.scheme is not None
+    scheme = get_scheme(config.scheme)
+    return scheme.charset.symbols, scheme.max_length
 
 
 def prepare_data(

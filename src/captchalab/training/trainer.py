@@ -40,11 +40,13 @@ from captchalab.training.run_data import (
     Progress,
     RunData,
     batches,
+    label_needs,
     prepare_data,
     preprocessing_of,
     reshaped_input,
 )
 from captchalab.training.schedule import learning_rate
+from captchalab.training.widen import widen_model
 
 log = logging.getLogger(__name__)
 Event = Callable[[dict[str, Any]], None]
@@ -135,6 +137,8 @@ def _setup_model(
             init_meta = replace(init_meta, preprocessing=preprocessing)
         if config.model == init_meta.model_name:  # the config may add blocks to the model
             init_model, init_meta = grow_model(init_model, init_meta, dict(config.model_args))
+        # a site's own symbols and lengths: new output rows, a longer CTC label
+        init_model, init_meta = widen_model(init_model, init_meta, *label_needs(config))
         data = prepare_data(
             config,
             cache_dir,
