@@ -149,3 +149,17 @@ def test_real_model_case_insensitive_answers_are_lower_case(onnx_model_path: Pat
     plain = [p.text for p in solver.solve_arrays(images)]
     assert [p.text for p in solver.case_insensitive().solve_arrays(images)] == plain
     assert "case='insensitive'" in repr(solver.case_insensitive())
+
+
+def test_a_letter_told_in_one_case_takes_the_probability_of_the_other() -> None:
+    frames = [
+        [0.00, 0.25, 0.00, 0.35, 0.00, 0.40],  # a 0.25 + A 0.35 beats 7 0.40 only summed
+        [1.00, 0.00, 0.00, 0.00, 0.00, 0.00],
+    ]
+    solver = _solver(frames, "ctc")
+    assert _answer(solver.restricted("ab7")) == "a"
+    assert _answer(solver.restricted("AB7")) == "A"
+    assert _answer(solver.restricted("aAbB7")) == "7"  # both cases told: each its own
+    assert _answer(solver.restricted("b7")) == "7"  # neither case of the letter told
+    prediction = solver.restricted("ab7").solve_arrays(np.zeros((1, 1, 8, 16), np.float32))[0]
+    assert prediction.char_probs == pytest.approx((0.6,), abs=1e-6)

@@ -43,6 +43,20 @@ def fold_targets(charset: Charset) -> np.ndarray:
     return targets
 
 
+def absent_case_targets(charset: Charset, allowed: np.ndarray) -> np.ndarray | None:
+    """For answers restricted to ``allowed`` classes: each letter that may not appear folds
+    into its other case when that one may (``fold_targets``' layout), or None when no letter
+    does. A site that writes only lower-case letters calls a glyph that looks like ``A`` an
+    ``a``, so ``A``'s probability belongs to ``a`` rather than to nothing."""
+    targets = np.arange(charset.num_classes)
+    index = {symbol: i for i, symbol in enumerate(charset.symbols, 1)}
+    for i, symbol in enumerate(charset.symbols, 1):
+        twin = index.get(symbol.swapcase())
+        if not allowed[i] and twin is not None and twin != i and allowed[twin]:
+            targets[i] = twin
+    return None if (targets == np.arange(len(targets))).all() else targets
+
+
 def fold_logits(logits: np.ndarray, targets: np.ndarray) -> np.ndarray:
     """Merge the classes that fold together: a target class gets the log of the summed
     probability of its members (so a softmax over the result equals the summed softmax), a

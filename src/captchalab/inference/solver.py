@@ -19,7 +19,13 @@ import onnxruntime as ort
 
 from captchalab.charset import Charset
 from captchalab.data.preprocess import ImageInput, Preprocessing, preprocess, trim, width_groups
-from captchalab.inference.case import CasePolicy, fold_allowed, fold_logits, fold_targets
+from captchalab.inference.case import (
+    CasePolicy,
+    absent_case_targets,
+    fold_allowed,
+    fold_logits,
+    fold_targets,
+)
 from captchalab.inference.metadata import METADATA_KEY, ModelMetadata
 from captchalab.objectives.decoding import Prediction, decode
 
@@ -78,6 +84,12 @@ class Solver:
         self._allowed = allowed  # (num_classes,) bool: classes the answer may use, or None
         self._case: CasePolicy = case
         self._fold = fold_targets(metadata.charset) if case == "insensitive" else None
+        # restricted to one case of a letter: the other case's probability joins it
+        self._absent = (
+            absent_case_targets(metadata.charset, allowed)
+            if allowed is not None and self._fold is None
+            else None
+        )
 
     @classmethod
     def load(cls, path: str | Path = "default", threads: int | None = None) -> Solver:
@@ -130,6 +142,10 @@ class Solver:
     def restricted(self, symbols: str) -> Solver:
         """A Solver on the same model that answers only with ``symbols`` (e.g. a site that
         uses digits only). It shares this one's session; this one is unchanged.
+
+        A letter given in one case only also takes the probability of its other case
+        (told ``abc``, a glyph read as ``A`` is answered ``a``); given in both cases, each
+        keeps its own.
 
         Raises ``UnknownSymbolError`` for a symbol the model cannot read.
         """
@@ -231,6 +247,8 @@ class Solver:
     def _solve_group(self, batch: np.ndarray) -> list[Prediction]:
         logits = self.logits(batch) / self._metadata.temperature
         allowed = self._allowed
+        if self._absent is not None:  # a letter told in one case only reads both
+            logits = fold_logits(logits, self._absent)
         if self._fold is not None:  # both cases of a letter count for its lower case
             logits = fold_logits(logits, self._fold)
             if allowed is not None:
