@@ -240,3 +240,16 @@ def test_crowded_glyphs_overlap_and_renders_repeat_by_seed() -> None:
     first = render_crowded("aB3xY", (160, 60), fonts, random.Random(5))
     again = render_crowded("aB3xY", (160, 60), fonts, random.Random(5))
     assert first.size == (160, 60) and first.tobytes() == again.tobytes()
+
+
+def test_crowded_stretches_glyphs_to_one_height_and_may_space_them() -> None:
+    from captchalab.schemes.mix_crowded import _crowd, _stretched
+
+    rng = random.Random(0)
+    small, big = Image.new("RGBA", (12, 14), "black"), Image.new("RGBA", (18, 30), "black")
+    heights = [_stretched(piece, 40, rng).height for piece in (small, big) * 5]
+    assert min(heights) >= 36 and max(heights) <= 40  # 90-100% of the common height
+    wide = _stretched(small, 40, rng)
+    assert wide.width < small.width * 40 / 14  # condensed, not only scaled
+    pieces = [Image.new("RGBA", (20, 30), "black") for _ in range(5)]
+    assert _crowd(pieces, -0.25, random.Random(0)).width > 100  # gaps between glyphs

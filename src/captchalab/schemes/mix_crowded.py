@@ -5,8 +5,11 @@ two of them, each is rotated and pulled out of shape by a random four-corner war
 at their own heights instead of sitting on a baseline, and a curve and dots of the text's
 colour cross them on a pale, plain ground. :func:`render_crowded` draws it with captchalab's
 own code, so the default model learns the look without training on another project's
-generator. Glyphs keep one font size per word (lower case stays smaller than upper case), so
-case remains visible. Every random choice comes from the ``rng`` argument.
+generator. Half the words keep one font size (lower case stays smaller than upper case, so
+case remains visible); in the other half every glyph is condensed and stretched to one
+common height, as many generators do, so that size no longer tells ``c`` from ``C`` and
+the only cue left is the stroke's shape. Glyphs may stand apart as well as overlap. Every
+random choice comes from the ``rng`` argument.
 """
 
 from __future__ import annotations
@@ -35,13 +38,15 @@ def render_crowded(
     per_char = rng.random() < 0.5
     faces = rng.sample(list(fonts), min(len(fonts), rng.randint(1, 3)))
     font_size = max(10, round(height * rng.uniform(0.55, 0.85)))
-    overlap, warp = rng.uniform(0.0, 0.35), rng.uniform(0.05, 0.3)
+    overlap, warp = rng.uniform(-0.25, 0.35), rng.uniform(0.05, 0.3)
+    stretch_to = round(font_size * rng.uniform(0.9, 1.2)) if rng.random() < 0.5 else 0
     glyphs = []
     for char in text:
         ink = with_contrast(luma_colour(rng, ink_luma, 140), paper) if per_char else base_ink
         font = draw.load_font(rng.choice(faces), font_size)
         image, _ = glyph(char, font, ink, rng.uniform(-30, 30), (0, ink, False))
-        glyphs.append(_four_corner_warp(image, ink, warp, rng))
+        image = _four_corner_warp(image, ink, warp, rng)
+        glyphs.append(_stretched(image, stretch_to, rng) if stretch_to else image)
     strip = _crowd(glyphs, overlap, rng)
     margin = (max(1, round(0.03 * width)), max(1, round(0.05 * height)))
     layer = draw.fit_and_place(strip, size, rng, margin)
@@ -74,9 +79,18 @@ def _four_corner_warp(
     return warped.crop(ink) if ink else image
 
 
+def _stretched(image: Image.Image, height: int, rng: random.Random) -> Image.Image:
+    """``image`` resized to about ``height`` (90-100%) and condensed to 50-90% of the width
+    that keeps its aspect at that height."""
+    tall = max(1, round(height * rng.uniform(0.9, 1.0)))
+    wide = max(1, round(image.width * tall / image.height * rng.uniform(0.5, 0.9)))
+    return image.resize((wide, tall), Image.Resampling.BILINEAR)
+
+
 def _crowd(glyphs: list[Image.Image], overlap: float, rng: random.Random) -> Image.Image:
-    """Glyphs left to right, each overlapping the previous by up to ``overlap`` of its width,
-    at random heights in a strip a little taller than the tallest glyph."""
+    """Glyphs left to right, each overlapping the previous by up to ``overlap`` of its width
+    (a negative ``overlap``: a gap of up to that share), at random heights in a strip a
+    little taller than the tallest glyph."""
     tallest = max(g.height for g in glyphs)
     strip_height = round(tallest * rng.uniform(1.05, 1.3))
     xs, x = [], 0
