@@ -45,7 +45,9 @@ def test_default_model_is_shipped_small_and_calibrated() -> None:
     assert DEFAULT_MODEL.stat().st_size < MAX_BYTES
     solver = Solver.load("default")
     assert solver.name == "default"
-    assert solver.metadata.temperature != 1.0  # release_default.py fitted it
+    # release_default.py fitted T on held-out images; the fit may be 1.0 itself, but an
+    # export that skipped calibration stores no temperature at all
+    assert "temperature" in solver.metadata.calibration
     assert set(Charset.from_spec("@alnum").symbols) <= set(solver.charset.symbols)
 
 
