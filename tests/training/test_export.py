@@ -57,6 +57,7 @@ def test_parity_tolerance_scales_with_the_logits() -> None:
     from captchalab.training.export import ParityReport
 
     assert ParityReport(5e-5, True, 1).ok()
-    assert not ParityReport(2e-4, True, 1, max_abs_logit=1.0).ok()
-    assert ParityReport(2e-4, True, 1, max_abs_logit=30.0).ok()  # float32 error at |logit| 30
+    assert ParityReport(7e-4, True, 1, max_abs_logit=26.0).ok()  # float32 kernels differ
+    assert not ParityReport(2e-3, True, 1, max_abs_logit=1.0).ok()
+    assert ParityReport(2e-3, True, 1, max_abs_logit=300.0).ok()  # float32 error at |logit| 300
     assert not ParityReport(0.0, False, 1).ok()  # different texts always fail

@@ -30,8 +30,13 @@ class ParityReport:
     num_images: int
     max_abs_logit: float = 0.0  # torch's largest |logit|: float32 error grows with it
 
-    def ok(self, tolerance: float = 1e-4, relative: float = 1e-5) -> bool:
-        """Same texts, and logits within ``tolerance`` or ``relative`` x the largest logit."""
+    def ok(self, tolerance: float = 1e-3, relative: float = 1e-5) -> bool:
+        """Same texts, and logits within ``tolerance`` or ``relative`` x the largest logit.
+
+        A logit error of at most d moves any ratio of two softmax probabilities by a factor
+        of at most e^(2d): 0.2% at the default 1e-3, whatever the logits' scale. float32
+        kernels of onnxruntime and torch differ by a few 1e-4 on a CRNN with self-attention
+        (6.6e-4 at |logit| 26 measured on the default model's third cycle)."""
         allowed = max(tolerance, relative * self.max_abs_logit)
         return self.texts_equal and self.max_abs_diff <= allowed
 
