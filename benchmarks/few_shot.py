@@ -11,8 +11,8 @@ Two targets, each first zero-shot (no training), then after fine-tuning on neste
   images at the fixed test seed.
 
 Each tier is one call of the library's ``training.trainer.train`` with ``init`` set, in a
-temporary folder outside the repository; the ``last`` checkpoint (not the validation-best)
-is scored with the torch model.
+temporary folder outside the repository; the ``last`` checkpoint, or with ``--checkpoint
+best`` the validation-best (the starting weights included), is scored with the torch model.
 """
 
 from __future__ import annotations
@@ -63,8 +63,8 @@ NOTES = """\
   of N trains on about 0.9 N images. Scored on the 640-image `test` split.
 - Synthetic tiers are samples 0..N-1 of the scheme at training seed 0 (plus 64 validation
   images at the validation seed); scored on samples at the test seed.
-- The scored checkpoint is the last one, not the validation-best. Wall time is the whole
-  `train()` call (data preparation, steps, one validation), not scoring.
+- Wall time is the whole `train()` call (data preparation, steps, validations), not
+  scoring.
 """
 
 
@@ -103,6 +103,15 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--scheme-test-count", type=int, default=1000)
     parser.add_argument("--steps", type=int, default=400, help="optimiser steps per tier")
     parser.add_argument("--batch-size", type=int, default=32)
+    parser.add_argument(
+        "--checkpoint",
+        choices=("last", "best"),
+        default="last",
+        help="score the last checkpoint, or the validation-best one (the init is a candidate)",
+    )
+    parser.add_argument(
+        "--eval-every", type=int, default=None, help="validate every N steps (default: at the end)"
+    )
     parser.add_argument("--lr", type=float, default=3e-4, help="peak learning rate (one-cycle)")
     parser.add_argument("--threads", type=int, default=None, help="torch threads (default: all)")
     parser.add_argument("--work-dir", type=Path, default=None, help="default: a temp folder")
@@ -214,14 +223,15 @@ def build_targets(args: argparse.Namespace, meta: CheckpointMeta, console: Conso
 def fine_tune(
     init: Path, changes: dict[str, Any], args: argparse.Namespace, run_dir: Path, bar: Progress
 ) -> tuple[Path, float]:
-    """One library training run from ``init``; returns its last checkpoint and wall time."""
+    """One library training run from ``init``; returns the checkpoint to score (``last`` or
+    ``best``, per ``--checkpoint``) and the wall time."""
     config = TrainConfig(
         init=str(init),
         max_steps=args.steps,
         batch_size=args.batch_size,
         lr=args.lr,
         threads=args.threads,
-        eval_every=args.steps,  # validate once, at the end: the tiers are tiny
+        eval_every=args.eval_every or args.steps,  # default: once, at the end
         checkpoint_every=args.steps,
         **changes,
     )
@@ -233,7 +243,7 @@ def fine_tune(
 
     started = time.perf_counter()
     train(config, run_dir, on_event=on_event)
-    return run_dir / "last", time.perf_counter() - started
+    return run_dir / args.checkpoint, time.perf_counter() - started
 
 
 def run_target(
@@ -272,6 +282,14 @@ def report(args: argparse.Namespace, init: Path, meta: CheckpointMeta, rows: lis
         f"- init: `{display_path(init)}` ({meta.model_name}, {meta.objective})",
         f"- per tier: {args.steps} steps, batch {args.batch_size}, peak lr {args.lr} "
         f"(one-cycle, 10% warm-up), augmentation on, torch threads {args.threads or 'all'}",
+        f"- scored checkpoint: `{args.checkpoint}`"
+        + (
+            f" (validation every {args.eval_every or args.steps} steps on the tier's validation "
+            "images; the starting weights, validated at step 0, stay unless a later step beats "
+            "them)"
+            if args.checkpoint == "best"
+            else ""
+        ),
         f"- held-out scheme: `{display_path(args.scheme)}`; "
         f"its test set: {args.scheme_test_count} images at seed {TEST_SEED}",
         "",

@@ -107,3 +107,30 @@ def test_fine_tuning_on_a_site_with_new_symbols_and_longer_texts(
     _, meta = load_checkpoint(tmp_path / "run")
     assert meta.charset.symbols == "0123456789+=-?"
     assert meta.max_length == 9
+
+
+def test_fine_tuning_keeps_the_starting_weights_unless_training_beats_them(
+    tmp_path: Path, make_checkpoint: CheckpointFactory
+) -> None:
+    import json
+
+    start = make_checkpoint(tmp_path / "start")
+    config = TrainConfig(
+        model="crnn",
+        data=str(_site_folder(tmp_path / "site", ["1234", "5678", "9012", "3456"] * 3)),
+        init=str(start),
+        batch_size=4,
+        max_steps=4,
+        eval_every=2,
+        checkpoint_every=2,
+        threads=1,
+    )
+    train(config, tmp_path / "run")
+    lines = [json.loads(line) for line in (tmp_path / "run" / "metrics.jsonl").open()]
+    assert [m["step"] for m in lines] == [0, 2, 4]  # the start is validated before step 1
+    assert lines[0]["loss"] is None
+    _, best = load_checkpoint(tmp_path / "run" / "best")
+    scores = [(m["exact_accuracy"], -m["character_error_rate"]) for m in lines]
+    best_score = (best.metrics["exact_accuracy"], -best.metrics["character_error_rate"])
+    assert best_score == max(scores)
+    assert best.step == lines[scores.index(max(scores))]["step"]  # the first of equals

@@ -185,11 +185,16 @@ class _Loop:
         self.on_event = on_event or (lambda event: None)
         self.best = self._previous_best()
 
-    def _previous_best(self) -> float:
+    def _previous_best(self) -> tuple[float, float]:
+        """(exact accuracy, -CER) of ``best/``: a higher pair is better."""
         best_meta = self.run_dir / "best" / "checkpoint.json"
         if best_meta.exists():
-            return float(json.loads(best_meta.read_text())["metrics"].get("exact_accuracy", -1))
-        return -1.0
+            metrics = json.loads(best_meta.read_text())["metrics"]
+            return (
+                float(metrics.get("exact_accuracy", -1)),
+                -float(metrics.get("character_error_rate", 1)),
+            )
+        return (-1.0, -float("inf"))
 
     def run(self, step: int) -> dict[str, Any]:
         config, metrics = self.config, {}
@@ -197,6 +202,10 @@ class _Loop:
         started, seen = time.perf_counter(), 0
         self.model.train()
         end = min(config.max_steps, config.stop_at or config.max_steps)
+        if step == 0 and config.init:
+            # the starting weights are the first candidate for best/: fine-tuning a few
+            # images can only replace them by doing better on the held-out ones
+            metrics = self._validate(0, None, 0.0)
         for images, texts in batches(self.data, config, step, self.info.rank, self.info.world_size):
             if step >= end:
                 break
@@ -250,7 +259,7 @@ class _Loop:
         self.optimizer.step()
         return float(loss.detach()), lr
 
-    def _validate(self, step: int, loss: float, lr: float) -> dict[str, Any]:
+    def _validate(self, step: int, loss: float | None, lr: float) -> dict[str, Any]:
         model = distributed.unwrap(self.model)
         predictions = predict_arrays(
             model,
@@ -276,10 +285,11 @@ class _Loop:
         if self.info.is_main:
             with (self.run_dir / "metrics.jsonl").open("a") as handle:
                 handle.write(json.dumps(metrics) + "\n")
-            if result.exact_accuracy > self.best:
-                self.best = result.exact_accuracy
+            score = (result.exact_accuracy, -result.character_error_rate)
+            if score > self.best:  # ties on exact accuracy go to the lower CER
+                self.best = score
                 self._save("best", step, metrics, with_optimizer=False)
-        self.on_event({"event": "validation", **metrics, "best": self.best})
+        self.on_event({"event": "validation", **metrics, "best": self.best[0]})
         return metrics
 
     def _save(
