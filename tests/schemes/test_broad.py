@@ -253,3 +253,17 @@ def test_crowded_stretches_glyphs_to_one_height_and_may_space_them() -> None:
     assert wide.width < small.width * 40 / 14  # condensed, not only scaled
     pieces = [Image.new("RGBA", (20, 30), "black") for _ in range(5)]
     assert _crowd(pieces, -0.25, random.Random(0)).width > 100  # gaps between glyphs
+
+
+def test_fit_and_place_squashes_a_long_line_sideways_only_when_asked() -> None:
+    from captchalab.schemes.styled_render import fit_and_place
+
+    strip = Image.new("RGBA", (400, 40), "black")  # too wide for the canvas, fits its height
+
+    def ink_box(squash: bool) -> tuple[int, int]:
+        layer = fit_and_place(strip, (100, 50), random.Random(0), (5, 5), squash=squash)
+        left, top, right, bottom = layer.getchannel("A").getbbox() or (0, 0, 0, 0)
+        return right - left, bottom - top
+
+    assert ink_box(False) == (90, 9)  # aspect kept: the line comes out a quarter as tall
+    assert ink_box(True) == (90, 40)  # squeezed sideways, full height kept

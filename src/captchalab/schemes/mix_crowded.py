@@ -8,8 +8,10 @@ own code, so the default model learns the look without training on another proje
 generator. Half the words keep one font size (lower case stays smaller than upper case, so
 case remains visible); in the other half every glyph is condensed and stretched to one
 common height, as many generators do, so that size no longer tells ``c`` from ``C`` and
-the only cue left is the stroke's shape. Glyphs may stand apart as well as overlap. Every
-random choice comes from the ``rng`` argument.
+the only cue left is the stroke's shape. Glyphs may stand apart as well as overlap. In half
+the images a line too long for the canvas is squeezed sideways to fit and keeps its
+height, so long words come out as tall, narrow glyphs. Every random choice comes from the
+``rng`` argument.
 """
 
 from __future__ import annotations
@@ -49,7 +51,7 @@ def render_crowded(
         glyphs.append(_stretched(image, stretch_to, rng) if stretch_to else image)
     strip = _crowd(glyphs, overlap, rng)
     margin = (max(1, round(0.03 * width)), max(1, round(0.05 * height)))
-    layer = draw.fit_and_place(strip, size, rng, margin)
+    layer = draw.fit_and_place(strip, size, rng, margin, squash=rng.random() < 0.5)
     image = Image.new("RGB", size, paper)
     image = Image.alpha_composite(image.convert("RGBA"), layer).convert("RGB")
     band = layer.getchannel("A").getbbox() or (0, 0, width, height)

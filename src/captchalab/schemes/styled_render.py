@@ -114,17 +114,27 @@ def lay_out(
 
 
 def fit_and_place(
-    strip: Image.Image, size: tuple[int, int], rng: random.Random, margin: tuple[int, int]
+    strip: Image.Image,
+    size: tuple[int, int],
+    rng: random.Random,
+    margin: tuple[int, int],
+    squash: bool = False,
 ) -> Image.Image:
     """Shrink ``strip`` to fit inside ``margin`` (x, y) and paste it at a random spot.
+
+    By default the strip keeps its aspect ratio. With ``squash`` its width and height shrink
+    independently, so a line too long for the canvas is squeezed sideways and keeps its
+    height, as generators that resize their text to the canvas draw it.
 
     Returns a transparent RGBA layer of ``size`` (width, height) holding the text.
     """
     width, height = size
     box_w, box_h = max(1, width - 2 * margin[0]), max(1, height - 2 * margin[1])
-    scale = min(1.0, box_w / strip.width, box_h / strip.height)
-    if scale < 1.0:
-        new_size = (max(1, int(strip.width * scale)), max(1, int(strip.height * scale)))
+    scale_x, scale_y = min(1.0, box_w / strip.width), min(1.0, box_h / strip.height)
+    if not squash:
+        scale_x = scale_y = min(scale_x, scale_y)
+    if scale_x < 1.0 or scale_y < 1.0:
+        new_size = (max(1, int(strip.width * scale_x)), max(1, int(strip.height * scale_y)))
         strip = strip.resize(new_size, Image.Resampling.LANCZOS)
     x_low, y_low = min(margin[0], width - strip.width), min(margin[1], height - strip.height)
     x = rng.randint(x_low, max(x_low, width - margin[0] - strip.width))
