@@ -59,6 +59,12 @@ def _images() -> list[tuple[str, Image.Image]]:
     images.append(("wide", wide))
     tall = get_scheme(str(TALL_SCHEME))  # small text on a big canvas: the text crop cuts it
     images += [(f"tall_{i}", tall.sample_at(TEST_SEED, i)[0]) for i in range(2)]
+    marks = np.full((60, 300, 3), 230, dtype=np.uint8)
+    for x in (40, 70, 100):  # letters closer than the text's height, then a distant mark
+        marks[20:44, x : x + 10] = 20
+    marks[20:44, 250:253] = 20
+    marks[rng.integers(0, 60, 40), rng.integers(0, 300, 40)] = 0  # specks
+    images.append(("marks", Image.fromarray(marks)))
     blank = Image.new("RGB", (40, 30), (200, 210, 220))  # no ink: the crop keeps it whole
     images.append(("blank", blank))
     return images

@@ -84,6 +84,29 @@ def test_text_box_finds_small_text_on_a_big_canvas() -> None:
     assert resize.text_box(luma) == (65, 95, 55, 145)  # margin 20 // 4 = 5 on every side
 
 
+def test_text_box_ignores_dots_scattered_over_the_canvas() -> None:
+    luma = np.full((160, 200), 230, dtype=np.uint8)
+    luma[70:90, 60:140:4] = 20  # small text: 40 ink columns in 20 rows
+    luma[70:90, 61:140:4] = 20
+    rng = np.random.default_rng(0)
+    for y, x in zip(rng.integers(0, 160, 60), rng.integers(0, 200, 60), strict=True):
+        if not (60 <= y < 100 and 40 <= x < 160):  # 60 two-pixel specks away from the text
+            luma[y, x : x + 2] = 20
+    top, bottom, left, right = resize.text_box(luma)
+    assert (top, bottom) == (65, 95)  # a speck row holds 2-4 px of ink, the text 40
+    assert (left, right) == (55, 143)  # only the ink inside the text's rows counts
+
+
+def test_text_box_bridges_the_gaps_between_letters_but_not_distant_marks() -> None:
+    luma = np.full((60, 300), 230, dtype=np.uint8)
+    for x in (40, 70, 100):  # three 10 px letters, 20 px apart: less than the text's height
+        luma[20:44, x : x + 10] = 20
+    luma[20:44, 250:253] = 20  # a mark 140 px to the right: more than the text's height
+    top, bottom, left, right = resize.text_box(luma)
+    assert (top, bottom) == (14, 50)
+    assert (left, right) == (40 - 6, 110 + 6)
+
+
 def test_text_box_keeps_descenders() -> None:
     luma = np.full((160, 200), 230, dtype=np.uint8)
     luma[70:90, 60:140] = 20  # letters

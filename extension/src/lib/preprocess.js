@@ -263,7 +263,9 @@ export const CROP_CONTRAST = 40; // grey levels from the background that count a
 
 /**
  * [top, bottom, left, right] (end-exclusive) of the text in (H, W) luma, with a margin of a
- * quarter of its height (data/resize.py text_box); the whole image when it has no ink.
+ * quarter of its height (data/resize.py text_box); the whole image when it has no ink. The
+ * rows are the run of text around the inkiest row; the columns count only the ink inside
+ * those rows, so dots scattered over the canvas do not widen the box.
  */
 export function textBox(luma, width, height) {
   const ring = [];
@@ -271,19 +273,23 @@ export function textBox(luma, width, height) {
   for (let y = 0; y < height; y++) ring.push(luma[y * width], luma[y * width + width - 1]);
   ring.sort((a, b) => a - b);
   const background = ring[Math.floor((ring.length - 1) / 2)];
+  const ink = new Uint8Array(width * height);
   const rows = new Array(height).fill(0);
-  const cols = new Array(width).fill(0);
   for (let y = 0; y < height; y++) {
     for (let x = 0; x < width; x++) {
       if (Math.abs(luma[y * width + x] - background) >= CROP_CONTRAST) {
+        ink[y * width + x] = 1;
         rows[y]++;
-        cols[x]++;
       }
     }
   }
   if (Math.max(...rows) === 0) return [0, height, 0, width];
-  const [top, bottom] = inkSpan(rows);
-  const [left, right] = inkSpan(cols);
+  const [top, bottom] = inkSpan(rows, Math.max(2, Math.floor(height / 20)));
+  const cols = new Array(width).fill(0);
+  for (let y = top; y < bottom; y++) {
+    for (let x = 0; x < width; x++) cols[x] += ink[y * width + x];
+  }
+  const [left, right] = inkSpan(cols, Math.max(2, bottom - top));
   const margin = Math.max(2, Math.floor((bottom - top) / 4));
   return [
     Math.max(0, top - margin),
@@ -293,11 +299,20 @@ export function textBox(luma, width, height) {
   ];
 }
 
-/** First to last line with a tenth of the peak's ink, grown while the next has a fiftieth. */
-function inkSpan(counts) {
+/**
+ * [start, end): the run of core lines (a tenth of the peak's ink) around the first peak, with
+ * at most `gap` other lines between neighbouring core lines, grown while the next line holds
+ * a fiftieth of the peak.
+ */
+function inkSpan(counts, gap) {
   const peak = Math.max(...counts);
-  let start = counts.findIndex((count) => count * 10 >= peak);
-  let end = counts.length - [...counts].reverse().findIndex((count) => count * 10 >= peak);
+  const centre = counts.indexOf(peak);
+  const isCore = (i) => counts[i] * 10 >= peak;
+  let start = centre;
+  for (let i = centre - 1; i >= 0 && start - i <= gap + 1; i--) if (isCore(i)) start = i;
+  let end = centre;
+  for (let i = centre + 1; i < counts.length && i - end <= gap + 1; i++) if (isCore(i)) end = i;
+  end += 1;
   while (start > 0 && counts[start - 1] * 50 >= peak) start--;
   while (end < counts.length && counts[end] * 50 >= peak) end++;
   return [start, end];

@@ -8,11 +8,16 @@ bit. Each step is integer arithmetic, or float arithmetic whose every rounding i
   >> 16`` (Pillow's ``convert("L")`` computes exactly this);
 - text crop (optional, before everything below): the background is the median of the
   grayscale image's outer ring (the lower middle value of the sorted ring); ink is every pixel
-  at least ``CROP_CONTRAST`` grey levels from it; rows (columns) count as text when they hold at
-  least a tenth of the inkiest row's (column's) ink, or a fiftieth next to such a line (so
-  descenders stay); the box from the first to the last such row and column, widened by a
-  margin of a quarter of its height (at least 2 px) on every side and clipped to the image,
-  is kept (:func:`text_box`). Images without ink are kept whole;
+  at least ``CROP_CONTRAST`` grey levels from it. A line (row or column) is a core line when
+  it holds at least a tenth of the inkiest line's ink. The text's rows are the run of core
+  rows around the inkiest row (the first one when several tie) in which neighbouring core
+  rows have at most ``max(2, H // 20)`` other rows between them, grown outwards while the
+  next row holds a fiftieth of the peak (so descenders stay). The columns are found the same
+  way from the ink inside those rows only, with up to the rows' height (at least 2) between
+  core columns. Noise scattered over the canvas (dots, specks) therefore neither joins the
+  run nor counts towards the columns. The box, widened by a margin of a quarter of its
+  height (at least 2 px) on every side and clipped to the image, is kept
+  (:func:`text_box`). Images without ink are kept whole;
 - median filter: odd square window over the edge-replicated image, per channel;
 - resize: Pillow's BILINEAR on float32 ("F") images, per channel: a separable triangle filter
   whose support widens with the downscale factor (:func:`resize_weights`), columns first, each
@@ -36,7 +41,7 @@ from PIL import Image
 
 LUMA_WEIGHTS = (19595, 38470, 7471)  # sum 65536: luma = (weights . rgb + 32768) >> 16
 # Bumped whenever an array this module computes changes (render caches are keyed by it).
-PREPROCESSING_VERSION = 2
+PREPROCESSING_VERSION = 3  # 3: the text crop follows the run of text around the inkiest line
 WIDTH_STEP = 16  # dynamic-width inputs are cut to a multiple of this many columns
 CROP_CONTRAST = 40  # grey levels from the background that count as ink for the text crop
 
@@ -169,11 +174,11 @@ def text_box(luma: np.ndarray) -> tuple[int, int, int, int]:
     ring = np.concatenate([luma[0, :], luma[-1, :], luma[:, 0], luma[:, -1]])
     background = int(np.sort(ring)[(ring.size - 1) // 2])
     ink = np.abs(luma.astype(np.int32) - background) >= CROP_CONTRAST
-    rows, cols = ink.sum(axis=1), ink.sum(axis=0)
+    rows = ink.sum(axis=1)
     if not rows.any():
         return 0, height, 0, width
-    top, bottom = _ink_span(rows)
-    left, right = _ink_span(cols)
+    top, bottom = _ink_span(rows, max(2, height // 20))
+    left, right = _ink_span(ink[top:bottom].sum(axis=0), max(2, bottom - top))
     margin = max(2, (bottom - top) // 4)
     return (
         max(0, top - margin),
@@ -183,12 +188,19 @@ def text_box(luma: np.ndarray) -> tuple[int, int, int, int]:
     )
 
 
-def _ink_span(counts: np.ndarray) -> tuple[int, int]:
-    """The span from the first to the last line holding a tenth of the peak's ink, grown
-    outwards while the next line holds a fiftieth (descenders, ascenders, thin serifs)."""
+def _ink_span(counts: np.ndarray, gap: int) -> tuple[int, int]:
+    """``[start, end)``: the run of core lines (a tenth of the peak's ink) around the first
+    peak, with at most ``gap`` other lines between neighbouring core lines, grown outwards
+    while the next line holds a fiftieth of the peak (descenders, ascenders, thin serifs)."""
     peak = int(counts.max())
     core = np.flatnonzero(counts * 10 >= peak)
-    start, end = int(core[0]), int(core[-1]) + 1
+    apart = np.diff(core) > gap + 1  # between two core lines with more than `gap` between
+    first = last = int(np.searchsorted(core, int(np.argmax(counts))))
+    while first > 0 and not apart[first - 1]:
+        first -= 1
+    while last < len(core) - 1 and not apart[last]:
+        last += 1
+    start, end = int(core[first]), int(core[last]) + 1
     while start > 0 and counts[start - 1] * 50 >= peak:
         start -= 1
     while end < len(counts) and counts[end] * 50 >= peak:
