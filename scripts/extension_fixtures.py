@@ -38,7 +38,9 @@ SPECS = [
         height=32, width=160, resize="pad", dynamic_width=True, min_width=48, crop_text=True
     ),
 ]
-TALL_SCHEME = Path(__file__).resolve().parent.parent / "configs" / "schemes" / "heldout_tall.yaml"
+SCHEMES = Path(__file__).resolve().parent.parent / "configs" / "schemes"
+TALL_SCHEME = SCHEMES / "heldout_tall.yaml"
+LETTERBOX_SCHEME = SCHEMES / "heldout_letterbox.yaml"
 
 
 def _b64(array: np.ndarray) -> str:
@@ -59,11 +61,14 @@ def _images() -> list[tuple[str, Image.Image]]:
     images.append(("wide", wide))
     tall = get_scheme(str(TALL_SCHEME))  # small text on a big canvas: the text crop cuts it
     images += [(f"tall_{i}", tall.sample_at(TEST_SEED, i)[0]) for i in range(2)]
+    letterbox = get_scheme(str(LETTERBOX_SCHEME))  # dark bars above and below: cut first
+    images += [(f"letterbox_{i}", letterbox.sample_at(TEST_SEED, i)[0]) for i in range(2)]
     marks = np.full((60, 300, 3), 230, dtype=np.uint8)
     for x in (40, 70, 100):  # letters closer than the text's height, then a distant mark
         marks[20:44, x : x + 10] = 20
     marks[20:44, 250:253] = 20
     marks[rng.integers(0, 60, 40), rng.integers(0, 300, 40)] = 0  # specks
+    marks[0, :], marks[:, -1] = 90, 90  # a frame on two sides
     images.append(("marks", Image.fromarray(marks)))
     blank = Image.new("RGB", (40, 30), (200, 210, 220))  # no ink: the crop keeps it whole
     images.append(("blank", blank))

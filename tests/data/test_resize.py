@@ -107,6 +107,28 @@ def test_text_box_bridges_the_gaps_between_letters_but_not_distant_marks() -> No
     assert (left, right) == (40 - 6, 110 + 6)
 
 
+def test_text_box_cuts_letterbox_bars_and_frames_first() -> None:
+    luma = np.full((72, 170), 240, dtype=np.uint8)
+    luma[:14], luma[-12:] = 10, 10  # dark bars above and below a light band
+    luma[30:46, 40:120] = 30  # the text in the band
+    luma[3, 50:52] = 240  # a speck inside the top bar: still uniform
+    assert resize.bar_box(luma) == (14, 60, 0, 170)
+    assert resize.text_box(luma) == (26, 50, 36, 124)  # margin 16 // 4 = 4
+    framed = np.full((40, 100), 220, dtype=np.uint8)
+    framed[0, :], framed[-1, :], framed[:, 0], framed[:, -1] = 60, 60, 60, 60
+    assert resize.bar_box(framed) == (1, 39, 1, 99)
+    assert resize.text_box(framed) == (1, 39, 1, 99)  # no ink inside: all but the frame
+
+
+def test_bar_box_keeps_uniform_edges_that_run_into_text() -> None:
+    luma = np.full((50, 200), 235, dtype=np.uint8)  # plain background rows above the text...
+    luma[10:40, 20:180:3] = 20  # ...end in a row of text, not in a band of another level
+    assert resize.bar_box(luma) == (0, 50, 0, 200)
+    dark = np.full((50, 200), 15, dtype=np.uint8)  # light-on-dark text: its ground is no bar
+    dark[15:35, 30:170:2] = 230
+    assert resize.bar_box(dark) == (0, 50, 0, 200)
+
+
 def test_text_box_keeps_descenders() -> None:
     luma = np.full((160, 200), 230, dtype=np.uint8)
     luma[70:90, 60:140] = 20  # letters
@@ -120,7 +142,10 @@ def test_text_box_keeps_an_image_without_ink_or_with_text_everywhere() -> None:
     assert resize.text_box(np.full((30, 40), 128, dtype=np.uint8)) == (0, 30, 0, 40)
     full = np.full((30, 40), 230, dtype=np.uint8)
     full[1:29, 1:39] = 10
-    assert resize.text_box(full) == (0, 30, 0, 40)  # the margin is clipped to the image
+    assert resize.text_box(full) == (1, 29, 1, 39)  # the light ring is a frame: cut
+    full[0, ::2], full[-1, ::2], full[::2, 0], full[::2, -1] = 100, 100, 100, 100
+    # a ring that is not uniform is no frame: all of it is text, the margin is clipped
+    assert resize.text_box(full) == (0, 30, 0, 40)
 
 
 def test_crop_text_enlarges_small_text() -> None:

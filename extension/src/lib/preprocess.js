@@ -263,11 +263,61 @@ export const CROP_CONTRAST = 40; // grey levels from the background that count a
 
 /**
  * [top, bottom, left, right] (end-exclusive) of the text in (H, W) luma, with a margin of a
- * quarter of its height (data/resize.py text_box); the whole image when it has no ink. The
- * rows are the run of text around the inkiest row; the columns count only the ink inside
- * those rows, so dots scattered over the canvas do not widen the box.
+ * quarter of its height (data/resize.py text_box); all of the image inside its edge bars when
+ * it has no ink. Bars along the edges (letterboxing, frames) are cut first (barBox). The rows
+ * are the run of text around the inkiest row; the columns count only the ink inside those
+ * rows, so dots scattered over the canvas do not widen the box.
  */
 export function textBox(luma, width, height) {
+  const [top, bottom, left, right] = barBox(luma, width, height);
+  const innerW = right - left;
+  const inner = new Uint8Array((bottom - top) * innerW);
+  for (let y = top; y < bottom; y++) {
+    inner.set(luma.subarray(y * width + left, y * width + right), (y - top) * innerW);
+  }
+  const box = inkBox(inner, innerW, bottom - top);
+  return [box[0] + top, box[1] + top, box[2] + left, box[3] + left];
+}
+
+/** [top, bottom, left, right]: the image without the uniform bars along its edges. */
+export function barBox(luma, width, height) {
+  const row = (y) => luma.subarray(y * width, (y + 1) * width);
+  const top = barLength((i) => row(i), height);
+  const bottom = height - barLength((i) => row(height - 1 - i), height - top);
+  const column = (x) => {
+    const line = new Uint8Array(bottom - top);
+    for (let y = top; y < bottom; y++) line[y - top] = luma[y * width + x];
+    return line;
+  };
+  const left = barLength((i) => column(i), width);
+  const right = width - barLength((i) => column(width - 1 - i), width - left);
+  return [top, bottom, left, right];
+}
+
+/** The median of `line` when at least 90% of it lies within CROP_CONTRAST of it, else null. */
+function uniformLevel(line) {
+  const sorted = Array.from(line).sort((a, b) => a - b);
+  const level = sorted[Math.floor((sorted.length - 1) / 2)];
+  let near = 0;
+  for (const value of line) if (Math.abs(value - level) < CROP_CONTRAST) near++;
+  return near * 10 >= line.length * 9 ? level : null;
+}
+
+/** How many of the leading `count` lines (line(i)) form a bar, as data/resize.py _bar_length. */
+function barLength(line, count) {
+  if (count < 1) return 0;
+  const level = uniformLevel(line(0));
+  if (level === null) return 0;
+  for (let i = 1; i <= Math.floor(count / 2); i++) {
+    const other = uniformLevel(line(i));
+    if (other === null) return 0;
+    if (Math.abs(other - level) >= CROP_CONTRAST) return i;
+  }
+  return 0;
+}
+
+/** textBox inside the bars: the text's box with its margin, or all of `luma`. */
+function inkBox(luma, width, height) {
   const ring = [];
   for (let x = 0; x < width; x++) ring.push(luma[x], luma[(height - 1) * width + x]);
   for (let y = 0; y < height; y++) ring.push(luma[y * width], luma[y * width + width - 1]);

@@ -6,8 +6,14 @@ bit. Each step is integer arithmetic, or float arithmetic whose every rounding i
 
 - grayscale: ITU-R 601-2 luma in 16-bit fixed point, ``(19595 R + 38470 G + 7471 B + 32768)
   >> 16`` (Pillow's ``convert("L")`` computes exactly this);
-- text crop (optional, before everything below): the background is the median of the
-  grayscale image's outer ring (the lower middle value of the sorted ring); ink is every pixel
+- text crop (optional, before everything below): first, bars along the edges are cut off
+  (:func:`bar_box`): a line is uniform when at least 90% of its pixels are less than
+  ``CROP_CONTRAST`` grey levels from its median (the lower middle value), and the leading
+  rows from the top form a bar when they are uniform at one level and the next row, within
+  the first half, is uniform at a level at least ``CROP_CONTRAST`` away (letterbox bars, a
+  frame); then the same from the bottom, then the columns from the left and the right
+  within the rows left. In what remains, the background is the median of the grayscale
+  image's outer ring (the lower middle value of the sorted ring); ink is every pixel
   at least ``CROP_CONTRAST`` grey levels from it. A line (row or column) is a core line when
   it holds at least a tenth of the inkiest line's ink. The text's rows are the run of core
   rows around the inkiest row (the first one when several tie) in which neighbouring core
@@ -16,8 +22,8 @@ bit. Each step is integer arithmetic, or float arithmetic whose every rounding i
   way from the ink inside those rows only, with up to the rows' height (at least 2) between
   core columns. Noise scattered over the canvas (dots, specks) therefore neither joins the
   run nor counts towards the columns. The box, widened by a margin of a quarter of its
-  height (at least 2 px) on every side and clipped to the image, is kept
-  (:func:`text_box`). Images without ink are kept whole;
+  height (at least 2 px) on every side and clipped to what the bars leave, is kept
+  (:func:`text_box`). Images without ink keep all but their bars;
 - median filter: odd square window over the edge-replicated image, per channel;
 - resize: Pillow's BILINEAR on float32 ("F") images, per channel: a separable triangle filter
   whose support widens with the downscale factor (:func:`resize_weights`), columns first, each
@@ -41,7 +47,8 @@ from PIL import Image
 
 LUMA_WEIGHTS = (19595, 38470, 7471)  # sum 65536: luma = (weights . rgb + 32768) >> 16
 # Bumped whenever an array this module computes changes (render caches are keyed by it).
-PREPROCESSING_VERSION = 3  # 3: the text crop follows the run of text around the inkiest line
+# 3: the text crop cuts edge bars and follows the run of text around the inkiest line
+PREPROCESSING_VERSION = 3
 WIDTH_STEP = 16  # dynamic-width inputs are cut to a multiple of this many columns
 CROP_CONTRAST = 40  # grey levels from the background that count as ink for the text crop
 
@@ -168,8 +175,49 @@ def input_width(content: int, min_width: int, max_width: int) -> int:
 
 def text_box(luma: np.ndarray) -> tuple[int, int, int, int]:
     """``(top, bottom, left, right)`` (end-exclusive) of the text in an ``(H, W)`` uint8
-    grayscale image, with its margin (see the module docstring); the whole image when it
-    has no ink."""
+    grayscale image, with its margin (see the module docstring); all of the image inside
+    its edge bars when it has no ink."""
+    top, bottom, left, right = bar_box(luma)
+    inner = _ink_box(luma[top:bottom, left:right])
+    return inner[0] + top, inner[1] + top, inner[2] + left, inner[3] + left
+
+
+def bar_box(luma: np.ndarray) -> tuple[int, int, int, int]:
+    """``(top, bottom, left, right)``: the ``(H, W)`` grayscale image without the uniform
+    bars along its edges (letterboxing, frames; see the module docstring)."""
+    height, width = luma.shape
+    top = _bar_length(luma)
+    bottom = height - _bar_length(luma[::-1][: height - top])
+    columns = luma[top:bottom].T
+    left = _bar_length(columns)
+    right = width - _bar_length(columns[::-1][: width - left])
+    return top, bottom, left, right
+
+
+def _uniform_level(line: np.ndarray) -> int | None:
+    """The median of ``line`` when at least 90% of it lies within ``CROP_CONTRAST`` of it."""
+    level = int(np.sort(line)[(len(line) - 1) // 2])
+    near = int((np.abs(line.astype(np.int32) - level) < CROP_CONTRAST).sum())
+    return level if near * 10 >= len(line) * 9 else None
+
+
+def _bar_length(lines: np.ndarray) -> int:
+    """How many of the leading ``lines`` (rows of a 2-D array) form a bar: uniform at one
+    level, followed (within the first half) by a uniform line of another level; else 0."""
+    level = _uniform_level(lines[0]) if len(lines) else None
+    if level is None:
+        return 0
+    for index in range(1, len(lines) // 2 + 1):
+        other = _uniform_level(lines[index])
+        if other is None:
+            return 0
+        if abs(other - level) >= CROP_CONTRAST:
+            return index
+    return 0
+
+
+def _ink_box(luma: np.ndarray) -> tuple[int, int, int, int]:
+    """:func:`text_box` inside the bars: the text's box with its margin, or all of ``luma``."""
     height, width = luma.shape
     ring = np.concatenate([luma[0, :], luma[-1, :], luma[:, 0], luma[:, -1]])
     background = int(np.sort(ring)[(ring.size - 1) // 2])
