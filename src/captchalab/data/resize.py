@@ -194,26 +194,27 @@ def bar_box(luma: np.ndarray) -> tuple[int, int, int, int]:
     return top, bottom, left, right
 
 
-def _uniform_level(line: np.ndarray) -> int | None:
-    """The median of ``line`` when at least 90% of it lies within ``CROP_CONTRAST`` of it."""
-    level = int(np.sort(line)[(len(line) - 1) // 2])
-    near = int((np.abs(line.astype(np.int32) - level) < CROP_CONTRAST).sum())
-    return level if near * 10 >= len(line) * 9 else None
-
-
 def _bar_length(lines: np.ndarray) -> int:
     """How many of the leading ``lines`` (rows of a 2-D array) form a bar: uniform at one
-    level, followed (within the first half) by a uniform line of another level; else 0."""
-    level = _uniform_level(lines[0]) if len(lines) else None
-    if level is None:
+    level, followed (within the first half) by a uniform line of another level; else 0.
+
+    A line is uniform when at least 90% of it lies within ``CROP_CONTRAST`` of its median
+    (the lower middle value)."""
+    if not len(lines):
         return 0
-    for index in range(1, len(lines) // 2 + 1):
-        other = _uniform_level(lines[index])
-        if other is None:
-            return 0
-        if abs(other - level) >= CROP_CONTRAST:
-            return index
-    return 0
+    block = lines[: len(lines) // 2 + 1]  # every line that may end a bar
+    middle = (block.shape[1] - 1) // 2
+    levels = np.partition(block, middle, axis=1)[:, middle].astype(np.int32)
+    near = (np.abs(block.astype(np.int32) - levels[:, None]) < CROP_CONTRAST).sum(axis=1)
+    uniform = near * 10 >= block.shape[1] * 9
+    if not uniform[0]:
+        return 0
+    other = np.abs(levels - levels[0]) >= CROP_CONTRAST
+    ends = np.flatnonzero(~uniform[1:] | other[1:])  # the first line that is no longer the bar
+    if not len(ends):
+        return 0
+    end = int(ends[0]) + 1
+    return end if uniform[end] else 0
 
 
 def _ink_box(luma: np.ndarray) -> tuple[int, int, int, int]:
