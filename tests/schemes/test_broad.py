@@ -28,7 +28,7 @@ from captchalab.schemes.fonts import (
 )
 from captchalab.schemes.mix import FAMILIES
 from captchalab.schemes.mix_broad import BroadScheme
-from captchalab.schemes.mix_hard import GLYPH_STYLES, _styled_glyph, render_hard
+from captchalab.schemes.mix_hard import GLYPH_STYLES, _stem_width, _styled_glyph, render_hard
 from captchalab.schemes.mix_word import glyph
 from captchalab.schemes.styled_render import load_font
 
@@ -219,6 +219,20 @@ def test_double_stroke_is_two_rings_not_a_filled_glyph() -> None:
     # hole, left and right) becomes two lines, the two inside the hole may touch.
     assert runs(solid) == 2 and runs(double) >= 7
     assert double.width > solid.width
+
+
+@pytest.mark.parametrize(
+    "name", ["DejaVuSans-Bold.ttf", "Roboto-Black.ttf", "LiberationSans-Regular.ttf"]
+)
+def test_thin_style_thins_any_face_to_the_stroke_asked_for(name: str) -> None:
+    path = next(p for p in broad_fonts() if Path(p).name == name)
+    for size, stroke in ((30, 1), (60, 1), (60, 2)):
+        font = load_font(path, size)
+        solid, _ = _styled_glyph("H", font, (0, 0, 0), 0.0, "solid", (stroke, (0, 0, 0)))
+        thin, _ = _styled_glyph("H", font, (0, 0, 0), 0.0, "thin", (stroke, (0, 0, 0)))
+        before, after = _stem_width(solid.getchannel("A")), _stem_width(thin.getchannel("A"))
+        assert after <= stroke + 1.5 < before, (name, size, stroke, before, after)
+        assert thin.getchannel("A").getextrema()[1] >= 128  # thinned, never erased
 
 
 def test_mix_weights_must_be_sane() -> None:

@@ -186,31 +186,35 @@ def bar_box(luma: np.ndarray) -> tuple[int, int, int, int]:
     """``(top, bottom, left, right)``: the ``(H, W)`` grayscale image without the uniform
     bars along its edges (letterboxing, frames; see the module docstring)."""
     height, width = luma.shape
-    top = _bar_length(luma)
-    bottom = height - _bar_length(luma[::-1][: height - top])
-    columns = luma[top:bottom].T
-    left = _bar_length(columns)
-    right = width - _bar_length(columns[::-1][: width - left])
+    levels, uniform = _line_stats(luma)  # every row: the top and the bottom bar share them
+    top = _bar_length(levels, uniform, height)
+    bottom = height - _bar_length(levels[::-1], uniform[::-1], height - top)
+    levels, uniform = _line_stats(np.ascontiguousarray(luma[top:bottom].T))
+    left = _bar_length(levels, uniform, width)
+    right = width - _bar_length(levels[::-1], uniform[::-1], width - left)
     return top, bottom, left, right
 
 
-def _bar_length(lines: np.ndarray) -> int:
-    """How many of the leading ``lines`` (rows of a 2-D array) form a bar: uniform at one
-    level, followed (within the first half) by a uniform line of another level; else 0.
+def _line_stats(lines: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Each line's level (its median, the lower middle value) and whether it is uniform: at
+    least 90% of it within ``CROP_CONTRAST`` of that level."""
+    if not lines.size:
+        return np.zeros(len(lines), np.int16), np.zeros(len(lines), bool)
+    middle = (lines.shape[1] - 1) // 2
+    levels = np.partition(lines, middle, axis=1)[:, middle].astype(np.int16)
+    near = (np.abs(lines.astype(np.int16) - levels[:, None]) < CROP_CONTRAST).sum(1, np.int32)
+    return levels, near * 10 >= lines.shape[1] * 9
 
-    A line is uniform when at least 90% of it lies within ``CROP_CONTRAST`` of its median
-    (the lower middle value)."""
-    if not len(lines):
+
+def _bar_length(levels: np.ndarray, uniform: np.ndarray, count: int) -> int:
+    """How many of the first ``count`` lines (their :func:`_line_stats`) form a bar: uniform
+    at one level, followed (within the first half) by a uniform line of another level;
+    else 0."""
+    if not count or not uniform[0]:
         return 0
-    block = lines[: len(lines) // 2 + 1]  # every line that may end a bar
-    middle = (block.shape[1] - 1) // 2
-    levels = np.partition(block, middle, axis=1)[:, middle].astype(np.int32)
-    near = (np.abs(block.astype(np.int32) - levels[:, None]) < CROP_CONTRAST).sum(axis=1)
-    uniform = near * 10 >= block.shape[1] * 9
-    if not uniform[0]:
-        return 0
-    other = np.abs(levels - levels[0]) >= CROP_CONTRAST
-    ends = np.flatnonzero(~uniform[1:] | other[1:])  # the first line that is no longer the bar
+    block = count // 2 + 1  # every line that may end a bar
+    other = np.abs(levels[1:block] - levels[0]) >= CROP_CONTRAST
+    ends = np.flatnonzero(~uniform[1:block] | other)  # the first line that is no longer the bar
     if not len(ends):
         return 0
     end = int(ends[0]) + 1
@@ -221,13 +225,14 @@ def _ink_box(luma: np.ndarray) -> tuple[int, int, int, int]:
     """:func:`text_box` inside the bars: the text's box with its margin, or all of ``luma``."""
     height, width = luma.shape
     ring = np.concatenate([luma[0, :], luma[-1, :], luma[:, 0], luma[:, -1]])
-    background = int(np.sort(ring)[(ring.size - 1) // 2])
-    ink = np.abs(luma.astype(np.int32) - background) >= CROP_CONTRAST
-    rows = ink.sum(axis=1)
+    middle = (ring.size - 1) // 2
+    background = int(np.partition(ring, middle)[middle])
+    ink = np.abs(luma.astype(np.int16) - background) >= CROP_CONTRAST
+    rows = ink.sum(1, np.int32)
     if not rows.any():
         return 0, height, 0, width
     top, bottom = _ink_span(rows, max(2, height // 20))
-    left, right = _ink_span(ink[top:bottom].sum(axis=0), max(2, bottom - top))
+    left, right = _ink_span(ink[top:bottom].sum(0, np.int32), max(2, bottom - top))
     margin = max(2, (bottom - top) // 4)
     return (
         max(0, top - margin),
@@ -243,12 +248,12 @@ def _ink_span(counts: np.ndarray, gap: int) -> tuple[int, int]:
     while the next line holds a fiftieth of the peak (descenders, ascenders, thin serifs)."""
     peak = int(counts.max())
     core = np.flatnonzero(counts * 10 >= peak)
-    apart = np.diff(core) > gap + 1  # between two core lines with more than `gap` between
-    first = last = int(np.searchsorted(core, int(np.argmax(counts))))
-    while first > 0 and not apart[first - 1]:
-        first -= 1
-    while last < len(core) - 1 and not apart[last]:
-        last += 1
+    # breaks[i]: core line breaks[i] and the next one have more than `gap` lines between
+    breaks = np.flatnonzero(np.diff(core) > gap + 1)
+    peak_at = int(np.searchsorted(core, int(np.argmax(counts))))
+    k = int(np.searchsorted(breaks, peak_at))  # breaks[k - 1] < peak_at <= breaks[k]
+    first = int(breaks[k - 1]) + 1 if k else 0
+    last = int(breaks[k]) if k < len(breaks) else len(core) - 1
     start, end = int(core[first]), int(core[last]) + 1
     while start > 0 and counts[start - 1] * 50 >= peak:
         start -= 1

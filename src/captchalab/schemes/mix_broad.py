@@ -40,9 +40,9 @@ SIZE_CLASS_WEIGHTS = (0.15, 0.45, 0.25, 0.15)
 class BroadScheme(MixScheme):
     """``width`` x ``height`` bound every canvas (780x160 for the preset)."""
 
-    RENDERER_VERSION: ClassVar[int] = 5  # 2: own renderers only, line tails; 3: crowded;
+    RENDERER_VERSION: ClassVar[int] = 6  # 2: own renderers only, line tails; 3: crowded;
     # 4: crowded glyphs stretched to one height, and gaps between them; 5: crowded lines
-    # squeezed sideways to fit the canvas
+    # squeezed sideways to fit the canvas; 6: hard's thin glyphs thinned from any face
 
     min_width: int = 60
     min_height: int = 24
