@@ -42,7 +42,8 @@ class BroadScheme(MixScheme):
 
     RENDERER_VERSION: ClassVar[int] = 6  # 2: own renderers only, line tails; 3: crowded;
     # 4: crowded glyphs stretched to one height, and gaps between them; 5: crowded lines
-    # squeezed sideways to fit the canvas; 6: hard's thin glyphs thinned from any face
+    # squeezed sideways to fit the canvas; 6: hard's thin glyphs thinned from any face,
+    # hooked lines in crowded, line hooks that may start at the text and rise steeply
 
     min_width: int = 60
     min_height: int = 24

@@ -2,10 +2,10 @@
 
 Many captcha libraries share this look: the glyphs overlap so that no column falls between
 two of them, each is rotated and pulled out of shape by a random four-corner warp, they float
-at their own heights instead of sitting on a baseline, and a curve and dots of the text's
-colour cross them on a pale, plain ground. :func:`render_crowded` draws it with captchalab's
-own code, so the default model learns the look without training on another project's
-generator. Half the words keep one font size (lower case stays smaller than upper case, so
+at their own heights instead of sitting on a baseline, and a curve (or a line with hooked
+ends) and dots of the text's colour cross them on a pale, plain ground.
+:func:`render_crowded` draws it with captchalab's own code, so the default model learns the
+look without training on another project's generator. Half the words keep one font size (lower case stays smaller than upper case, so
 case remains visible); in the other half every glyph is condensed and stretched to one
 common height, as many generators do, so that size no longer tells ``c`` from ``C`` and
 the only cue left is the stroke's shape. Glyphs may stand apart as well as overlap. In half
@@ -23,7 +23,7 @@ from collections.abc import Sequence
 from PIL import Image, ImageDraw, ImageFilter
 
 from captchalab.schemes import styled_render as draw
-from captchalab.schemes.mix_render import luma_colour, with_contrast
+from captchalab.schemes.mix_render import line_tails, luma_colour, with_contrast
 from captchalab.schemes.mix_word import glyph
 from captchalab.schemes.styled_render import RGB
 
@@ -111,11 +111,14 @@ def _crowd(glyphs: list[Image.Image], overlap: float, rng: random.Random) -> Ima
 def _curve_and_dots(
     image: Image.Image, band: tuple[int, int, int, int], ink: RGB, rng: random.Random
 ) -> None:
-    """In place: a sine-like curve across the text and a sprinkle of dots, in ``ink``."""
+    """In place: a sine-like curve across the text (or, from renderer version 6, a line with
+    hooked ends in a quarter of the images) and a sprinkle of dots, in ``ink``."""
     left, top, right, bottom = band
     pen = ImageDraw.Draw(image)
     text_height = max(4, bottom - top)
-    if rng.random() < 0.8:
+    if rng.random() < 0.25:
+        line_tails(image, rng, band, ink)
+    elif rng.random() < 0.8:
         thickness = max(1, round(text_height * rng.uniform(0.04, 0.1)))
         x0 = left - rng.uniform(0, 0.3) * text_height
         x1 = right + rng.uniform(0, 0.3) * text_height

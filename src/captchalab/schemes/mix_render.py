@@ -167,14 +167,15 @@ def line_tails(
     width = image.width
     pen = ImageDraw.Draw(image)
     thickness = max(1, round(text_height * rng.uniform(0.04, 0.1)))
-    x0 = max(0.0, left - text_height * rng.uniform(0.1, 1.0))
+    # From well clear of the text to just inside its first glyph's box (renderer 6).
+    x0 = max(0.0, left - text_height * rng.uniform(-0.1, 1.0))
     x1 = min(width - 1.0, right + text_height * rng.uniform(0.1, 1.2))
     y0, y1 = rng.uniform(top, bottom), rng.uniform(top, bottom)
     points = [(x0 + (x1 - x0) * t / 24, y0 + (y1 - y0) * t / 24) for t in range(25)]
-    for end in (0, -1):  # hooks: the last stretch of each end bends up or down
+    for end in (0, -1):  # hooks: the last stretch of each end bends up or down, up to steeply
         if rng.random() < 0.5:
-            (x, y), bend = points[end], rng.choice((-1, 1)) * text_height * rng.uniform(0.2, 0.6)
-            reach = rng.uniform(0.2, 0.5) * text_height * (1 if end else -1)
+            (x, y), bend = points[end], rng.choice((-1, 1)) * text_height * rng.uniform(0.2, 0.7)
+            reach = rng.uniform(0.05, 0.5) * text_height * (1 if end else -1)
             points.insert(len(points) if end else 0, (x + reach, y + bend))
     pen.line(points, fill=fill, width=thickness, joint="curve")
     for _ in range(rng.choice((0, 1, 1, 2))):
