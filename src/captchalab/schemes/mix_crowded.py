@@ -1,17 +1,17 @@
-"""The ``crowded`` family of the ``broad`` scheme: touching glyphs, each turned and bent on its own.
+"""The ``crowded`` family of the ``broad`` scheme: touching glyphs, each turned and bent.
 
 Many captcha libraries share this look: the glyphs overlap so that no column falls between
-two of them, each is rotated and pulled out of shape by a random four-corner warp, they float
-at their own heights instead of sitting on a baseline, and a curve (or a line with hooked
-ends) and dots of the text's colour cross them on a pale, plain ground.
+two of them, each is rotated and pulled out of shape by a random four-corner warp, they
+float at their own heights instead of sitting on a baseline, and a curve (or a line with
+hooked ends) and dots of the text's colour cross them on a pale, plain ground.
 :func:`render_crowded` draws it with captchalab's own code, so the default model learns the
 look without training on another project's generator. Half the words keep one font size
-(lower case stays smaller than upper case, so case remains visible); in the other half every glyph is condensed and stretched to one
-common height, as many generators do, so that size no longer tells ``c`` from ``C`` and
-the only cue left is the stroke's shape. Glyphs may stand apart as well as overlap. In half
-the images a line too long for the canvas is squeezed sideways to fit and keeps its
-height, so long words come out as tall, narrow glyphs. Every random choice comes from the
-``rng`` argument.
+(lower case stays smaller than upper case, so case remains visible); in the other half every
+glyph is condensed and stretched to one common height, as many generators do, so that size
+no longer tells ``c`` from ``C`` and the only cue left is the stroke's shape. Glyphs may
+stand apart as well as overlap. In half the images a line too long for the canvas is
+squeezed sideways to fit and keeps its height, so long words come out as tall, narrow
+glyphs. Every random choice comes from the ``rng`` argument.
 """
 
 from __future__ import annotations
