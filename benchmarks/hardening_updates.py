@@ -1,0 +1,264 @@
+"""Attacker updates (advCAPTCHA section 6.1, Fig. 8) under several re-hardening protocols.
+
+`hardening.py` measures the update loop with the recommended setting only. This benchmark
+runs the same loop, on the same target scheme, budget and seeds, once per protocol, so that
+they can be compared round by round:
+
+- `recommended`: the mixture 0.3 / 100, iterative (what `hardening.py` uses);
+- `combined`: the same budgets with every transfer trick (gradient smoothing, input
+  diversity, momentum), the setting that met the SR target in `hardening.py`'s ensemble part;
+- `combined_full`: the same over the whole image (`mask: full`), so that the L-inf part also
+  touches glyph edges and more of it survives a binarising attacker
+  (`benchmarks/results/hardening_threshold.md`).
+
+Each round, for each protocol: the attacker retrains on captchas hardened by the protocol
+(true labels), answers hardened queries, the substitute is fine-tuned on those answers
+(lambda auto), and fresh test captchas are re-hardened against the fine-tuned substitute.
+`white-box` is the fine-tuned substitute's own SR on the captchas hardened against it: when
+it stays high, the re-hardening did not even fool the model it was computed on.
+
+    python benchmarks/hardening_updates.py --work runs/hardening_updates   # about an hour
+    python benchmarks/hardening_updates.py --quick                         # minutes
+
+Models and finished rounds are kept in --work: a killed run continues where it stopped.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from collections.abc import Sequence
+from dataclasses import replace
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import torch
+from bench_common import (
+    REPO_ROOT,
+    command_line,
+    machine_lines,
+    markdown_table,
+    percent,
+    publish,
+)
+from hardening import (
+    ANALYSIS_THREADS,
+    FULL,
+    MIXED,
+    QUERY_SEED,
+    QUICK,
+    RECOMMENDED,
+    TARGET,
+    TRAIN_SEED,
+    Benchmark,
+    Budget,
+    TrainJob,
+    combined,
+    console,
+    harden,
+    label,
+    samples,
+    train_run,
+    train_runs,
+    write_folder,
+)
+
+from captchalab.adversarial import HardeningSettings
+from captchalab.adversarial.zoo import CheckpointAttacker, success_rate
+
+ATTACKER = "crnn_resnet"  # the paper's Model 4, the attacker hardening.py's full run updates
+HEADERS = [
+    "round",
+    "SR before update",
+    "SR after update",
+    "SR after fine-tune",
+    "white-box after fine-tune",
+    "substitute original accuracy",
+    "answers fitted",
+]
+
+
+def pct(value: float) -> str:
+    return "-" if value != value else percent(value)  # NaN: nothing was fitted
+
+
+def protocols(budget: Budget) -> dict[str, HardeningSettings]:
+    eps, pixels = budget.levels[-1]
+    strong = combined(eps, pixels)
+    return {
+        "recommended": RECOMMENDED,
+        "combined": strong,
+        "combined_full": replace(strong, mask="full"),
+    }
+
+
+def run_protocol(
+    bench: Benchmark,
+    name: str,
+    settings: HardeningSettings,
+    substitute: Path,
+    attacker_run: Path,
+    up_to: int,
+) -> list[dict[str, float]]:
+    """The update loop for one protocol, up to round ``up_to``; each finished round is
+    saved in --work, and a later call continues from it."""
+    b = bench.budget
+    saved = bench.work / "rounds" / f"{name}.json"
+    rounds: list[dict[str, float]] = json.loads(saved.read_text()) if saved.exists() else []
+    if rounds:  # continue from the last finished round's models
+        substitute = Path(str(rounds[-1]["substitute"]))
+        attacker_run = Path(str(rounds[-1]["attacker"]))
+    for round_ in range(len(rounds) + 1, up_to + 1):
+        started = time.perf_counter()
+        console.print(f"[bold]{name}[/bold], round {round_}")
+        test = harden(substitute, settings, bench.test_images, bench.test_texts, 100 + round_)
+        before = success_rate(
+            CheckpointAttacker("a", attacker_run).read(test), bench.test_texts, False
+        )
+        images, texts = samples(TRAIN_SEED + round_, b.n_train)
+        hardened = harden(substitute, settings, images, texts, 200 + round_)
+        folder = write_folder(bench.work / f"{name}_update_{round_}", hardened, texts)
+        attacker_run = train_run(
+            bench.work,
+            f"{name}_attacker_{round_}",
+            f"adv_attacker_{ATTACKER}.yaml",
+            b,
+            b.update_steps,
+            data=str(folder),
+            scheme=None,
+            init=str(attacker_run / "best"),
+        )
+        attacker = CheckpointAttacker(f"updated {round_}", attacker_run)
+        updated = success_rate(attacker.read(test), bench.test_texts, False)
+        q_images, q_texts = samples(QUERY_SEED + round_, b.n_query)
+        queries = harden(substitute, settings, q_images, q_texts, 300 + round_)
+        answers = attacker.read(queries)
+        substitute, original_acc, fit = bench.finetuned(
+            substitute, queries, answers, f"{name}_round_{round_}"
+        )
+        retest = harden(substitute, settings, bench.test_images, bench.test_texts, 400 + round_)
+        after = success_rate(attacker.read(retest), bench.test_texts, False)
+        white = success_rate(
+            CheckpointAttacker("s", substitute).read(retest), bench.test_texts, False
+        )
+        rounds.append(
+            {
+                "before": before,
+                "updated": updated,
+                "after": after,
+                "white_box": white,
+                "original": original_acc,
+                "fit": fit,
+                "minutes": (time.perf_counter() - started) / 60,
+                "substitute": str(substitute),  # type: ignore[dict-item]
+                "attacker": str(attacker_run),  # type: ignore[dict-item]
+            }
+        )
+        saved.parent.mkdir(parents=True, exist_ok=True)
+        partial = saved.with_suffix(".tmp")
+        partial.write_text(json.dumps(rounds, indent=1))
+        partial.replace(saved)
+        console.print(
+            f"  SR {percent(before)} -> updated {percent(updated)} -> fine-tuned "
+            f"{percent(after)} (white-box {percent(white)})"
+        )
+    return rounds
+
+
+def report(
+    out: Path, budget: Budget, settings: dict[str, HardeningSettings], results: dict, minutes: float
+) -> None:
+    b = budget
+    lines = [
+        f"# Attacker updates under re-hardening protocols{' (quick)' if b is QUICK else ''}",
+        "",
+        f"Command: `{command_line()}`; {minutes:.1f} min wall time in this invocation "
+        "(rounds restored from --work count in the table's minutes, not here).",
+        "",
+        *machine_lines(["torch", "onnxruntime"]),
+        "",
+        f"Target scheme `{TARGET}`; {b.n_test} test captchas, attacker `{ATTACKER}@mix` "
+        f"({b.attacker_steps} steps x {b.batch} from scratch on `{MIXED}`), substitute "
+        f"{b.substitute_steps} steps from the default model on `{MIXED}`. Each round: the "
+        f"attacker retrains {b.update_steps} steps on {b.n_train} captchas hardened by the "
+        f"protocol, with true labels; it answers {b.n_query} hardened queries; the substitute "
+        f"is fine-tuned on them ({b.finetune_steps} steps, lambda auto); fresh test captchas "
+        "are re-hardened against it. SR = exact reads (case-insensitive). Target (issue): "
+        "after each update, one fine-tune brings SR back to <= 15%.",
+        "",
+    ]
+    for name, rounds in results.items():
+        lines += [f"## {name}: {label(settings[name])}, mask {settings[name].mask}", ""]
+        rows = [
+            [
+                str(i),
+                pct(r["before"]),
+                pct(r["updated"]),
+                pct(r["after"]),
+                pct(r["white_box"]),
+                pct(r["original"]),
+                pct(r["fit"]),
+            ]
+            for i, r in enumerate(rounds, 1)
+        ]
+        lines += [*markdown_table(HEADERS, rows), ""]
+        spent = sum(float(r["minutes"]) for r in rounds)
+        lines += [f"{spent:.1f} min for these rounds.", ""]
+    publish("\n".join(lines) + "\n", out)
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true", help="tens of captchas, short training")
+    parser.add_argument("--work", type=Path, default=None, help="where models are kept")
+    parser.add_argument("--out", type=Path, default=None, help="markdown report")
+    parser.add_argument(
+        "--protocols",
+        nargs="+",
+        default=None,
+        help="which protocols to run (default: all): recommended combined",
+    )
+    args = parser.parse_args(argv)
+    budget = QUICK if args.quick else FULL
+    suffix = "_quick" if args.quick else ""
+    work = args.work or REPO_ROOT / "runs" / f"hardening_updates{suffix}"
+    out = args.out or REPO_ROOT / "benchmarks" / "results" / f"hardening_updates{suffix}.md"
+    started = time.perf_counter()
+    torch.set_num_threads(1)
+    runs = train_runs(
+        work,
+        budget,
+        {
+            "substitute": TrainJob(
+                "substitute_mix", "adv_substitute.yaml", budget.substitute_steps
+            ),
+            "attacker": TrainJob(
+                f"attacker_{ATTACKER}_mix",
+                f"adv_attacker_{ATTACKER}.yaml",
+                budget.attacker_steps,
+                (("scheme", MIXED),),
+            ),
+        },
+    )
+    torch.set_num_threads(ANALYSIS_THREADS)  # after the two trainings: every core
+    bench = Benchmark(budget, work, args.quick)
+    chosen = protocols(budget)
+    unknown = set(args.protocols or ()) - set(chosen)
+    if unknown:
+        raise SystemExit(f"unknown protocols {sorted(unknown)}; known: {sorted(chosen)}")
+    if args.protocols:
+        chosen = {k: v for k, v in chosen.items() if k in args.protocols}
+    results: dict[str, list[dict[str, float]]] = {}
+    for up_to in range(1, budget.rounds + 1):  # round by round, so each protocol gets round 1
+        for name, settings in chosen.items():
+            results[name] = run_protocol(
+                bench, name, settings, runs["substitute"], runs["attacker"], up_to
+            )
+    report(out, budget, chosen, results, (time.perf_counter() - started) / 60)
+
+
+if __name__ == "__main__":
+    main()
