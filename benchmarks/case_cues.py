@@ -8,7 +8,8 @@ glyph box, the ink height, width and area, and how well the best single threshol
 area separates the two cases. That is an upper bound for a reader that only judges size.
 With `--classifier`, a small CNN is also trained per pair on isolated glyphs (no noise, no
 neighbours) and tested on fresh ones: an estimate of how much case information the glyph
-shapes carry at all.
+shapes carry at all. `--pairs` also takes look-alike pairs of other symbols (`0O,8B` on
+`alnum5`): the same measures then say how far two different glyphs can be told apart.
 
     python benchmarks/case_cues.py --samples 300 --classifier 3000 \
         --out benchmarks/results/case_cues.md
@@ -132,7 +133,9 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--samples", type=int, default=300, help="renderings per character")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument(
-        "--pairs", default=",".join(PAIRS), help="comma-separated lower/upper pairs, e.g. vV,aA"
+        "--pairs",
+        default=",".join(PAIRS),
+        help="comma-separated two-character pairs: case pairs (vV,aA) or look-alikes (0O,8B)",
     )
     parser.add_argument(
         "--classifier",
@@ -153,7 +156,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     rows = []
     pairs = [p for p in args.pairs.split(",") if p]
     if any(len(p) != 2 for p in pairs):
-        parser.error("--pairs takes two-letter pairs such as vV,aA")
+        parser.error("--pairs takes two-character pairs such as vV,aA or 0O")
+    case_pairs = all(p[0] != p[1] and p[0].lower() == p[1].lower() for p in pairs)
     for pair in pairs:
         lower, upper = (glyph_stats(scheme, c, args.samples, args.seed) for c in pair)
         box = {f"{w}x{h}" for w, h in lower["boxes"] + upper["boxes"]}
@@ -175,7 +179,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         )
         print(" | ".join(rows[-1]), flush=True)
     lines = [
-        f"# Case cues in `{args.scheme}` glyphs",
+        f"# {'Case' if case_pairs else 'Look-alike'} cues in `{args.scheme}` glyphs",
         "",
         f"Command: `{command_line()}`; {args.samples} renderings per character (font sizes "
         f"{', '.join(map(str, scheme.font_sizes))}), before the captcha is assembled (no "
@@ -183,14 +187,14 @@ def main(argv: Sequence[str] | None = None) -> None:
         "",
         *markdown_table(
             [
-                "pair (lower / upper)",
+                "pair (first / second)",
                 "glyph box px",
                 "ink height px",
                 "ink width px",
                 "ink area px",
                 "best area threshold",
                 *(
-                    [f"CNN on isolated glyphs ({args.classifier} per case)"]
+                    [f"CNN on isolated glyphs ({args.classifier} per glyph)"]
                     if args.classifier
                     else []
                 ),
@@ -198,8 +202,9 @@ def main(argv: Sequence[str] | None = None) -> None:
             rows,
         ),
         "",
-        "The box is where the warped glyph is drawn, so both cases fill the same box. A "
-        "threshold accuracy of 50% means the value says nothing about case. The CNN (3 conv "
+        "The box is where the warped glyph is drawn, so both glyphs of a pair fill the same "
+        "box. A threshold accuracy of 50% means the value says nothing about which of the two "
+        "it is. The CNN (3 conv "
         "layers, 8 epochs) sees one clean glyph at a time and is tested on fresh ones: real "
         "captchas add noise, neighbours and a squeeze on top.",
     ]
