@@ -89,8 +89,7 @@ from captchalab.training.config import load_config
 from captchalab.training.trainer import train
 
 console = Console(stderr=True)
-TARGET = "merged4"
-MIXED = "merged4+mix"
+TARGET = "merged4"  # the default target scheme (--scheme picks another)
 EXPERIMENTS = REPO_ROOT / "configs" / "experiments"
 ATTACKERS = ("crnn_resnet", "multihead", "attention", "crnn_native")
 # The full run updates the paper's Model 4 (ResNet + BiLSTM), the most unlike Model 1. Attackers
@@ -124,7 +123,7 @@ class Budget:
     n_query: int  # queries per fine-tuning
     substitute_steps: int
     attacker_steps: int
-    attacker_schemes: tuple[str, ...]
+    attacker_on: tuple[str, ...]  # "target" and/or "mix": what the zoo's attackers train on
     update_steps: int
     finetune_steps: int
     reader_steps: int
@@ -136,6 +135,15 @@ class Budget:
     # rates are known, as the strongest competent unseen attacker with a checkpoint (an
     # architecture that never leaves the CTC plateau on one scheme cannot be updated usefully).
     update_attacker: str | None
+    target: str = TARGET  # the protected scheme; its substitute trains on target + mix
+
+    @property
+    def mixed(self) -> str:
+        return f"{self.target}+mix"
+
+    def training_scheme(self, tag: str) -> str:
+        """The scheme an attacker tagged ``target`` or ``mix`` trains on."""
+        return self.target if tag == "target" else self.mixed
 
 
 QUICK = Budget(
@@ -144,7 +152,7 @@ QUICK = Budget(
     n_query=80,
     substitute_steps=150,
     attacker_steps=250,
-    attacker_schemes=(TARGET,),
+    attacker_on=("target",),
     update_steps=50,
     finetune_steps=30,
     reader_steps=60,
@@ -160,7 +168,7 @@ FULL = Budget(
     n_query=600,
     substitute_steps=1500,
     attacker_steps=3000,
-    attacker_schemes=(TARGET, MIXED),
+    attacker_on=("target", "mix"),
     update_steps=400,
     finetune_steps=200,
     reader_steps=1000,
@@ -172,10 +180,38 @@ FULL = Budget(
 )
 
 
-def samples(seed: int, count: int) -> tuple[list[Image.Image], list[str]]:
-    scheme = get_scheme(TARGET)
+def samples(target: str, seed: int, count: int) -> tuple[list[Image.Image], list[str]]:
+    scheme = get_scheme(target)
     pairs = [scheme.sample_at(seed, i) for i in range(count)]
     return [p[0] for p in pairs], [p[1] for p in pairs]
+
+
+def claim_work(work: Path, target: str) -> None:
+    """Mark ``work`` as holding models of ``target``; refuse a folder of another target,
+    whose models would otherwise be reused by name."""
+    marker = work / "target.txt"
+    if marker.exists() and marker.read_text().strip() != target:
+        raise SystemExit(
+            f"{display_path(work)} holds models of scheme {marker.read_text().strip()!r}, "
+            f"not {target!r}: pass another --work"
+        )
+    work.mkdir(parents=True, exist_ok=True)
+    if not marker.exists():
+        marker.write_text(target + "\n")
+
+
+def target_budget(quick: bool, scheme: str) -> Budget:
+    """The quick or full budget for the protected scheme ``scheme`` (checked here, so a
+    typo fails before any training)."""
+    get_scheme(scheme)
+    return replace(QUICK if quick else FULL, target=scheme)
+
+
+def run_name(name: str, budget: Budget, quick: bool) -> str:
+    """``NAME[_SCHEME][_quick]``, the stem of a run's --work folder and report; the default
+    target keeps the historical names."""
+    scheme = "" if budget.target == TARGET else "_" + Path(budget.target).stem
+    return f"{name}{scheme}{'_quick' if quick else ''}"
 
 
 def train_run(
@@ -354,7 +390,7 @@ class Benchmark:
     def __init__(self, budget: Budget, work: Path, quick: bool) -> None:
         self.budget, self.work, self.quick = budget, work, quick
         self.lines: list[str] = []
-        self.test_images, self.test_texts = samples(TEST_SEED, budget.n_test)
+        self.test_images, self.test_texts = samples(budget.target, TEST_SEED, budget.n_test)
         self.started = time.perf_counter()
         self.timings: list[tuple[str, float, bool]] = []  # (part, wall seconds, restored)
 
@@ -362,35 +398,39 @@ class Benchmark:
     def models(self) -> None:
         b = self.budget
         jobs: dict[str, TrainJob] = {
-            "substitute": TrainJob("substitute_mix", "adv_substitute.yaml", b.substitute_steps),
+            "substitute": TrainJob(
+                "substitute_mix",
+                "adv_substitute.yaml",
+                b.substitute_steps,
+                (("scheme", b.mixed),),
+            ),
             "substitute_target": TrainJob(
                 "substitute_target",
                 "adv_substitute.yaml",
                 b.substitute_steps,
-                (("scheme", TARGET),),
+                (("scheme", b.target),),
             ),
         }
         for arch in ATTACKERS:
-            for scheme in b.attacker_schemes:
-                tag = "target" if scheme == TARGET else "mix"
+            for tag in b.attacker_on:
                 jobs[f"{arch}@{tag}"] = TrainJob(
                     f"attacker_{arch}_{tag}",
                     f"adv_attacker_{arch}.yaml",
                     b.attacker_steps,
-                    (("scheme", scheme),),
+                    (("scheme", b.training_scheme(tag)),),
                 )
         jobs[RELATED_FT] = TrainJob(
             "attacker_default_ft_target",
             "adv_substitute.yaml",
             b.attacker_steps,
-            (("scheme", TARGET), ("seed", 21)),
+            (("scheme", b.target), ("seed", 21)),
         )
         for arch in ENSEMBLE:  # the defender's own models, for the ensemble part
             jobs[f"defender {arch}"] = TrainJob(
                 f"defender_{arch}_target",
                 f"adv_attacker_{arch}.yaml",
                 b.attacker_steps,
-                (("scheme", TARGET), ("seed", ENSEMBLE_SEED)),
+                (("scheme", b.target), ("seed", ENSEMBLE_SEED)),
             )
         runs = train_runs(self.work, b, jobs)
         self.substitute = runs.pop("substitute")
@@ -563,7 +603,7 @@ class Benchmark:
             "The perturbation is computed against several substitutes at once (each step "
             "follows the members' gradients, each scaled to mean magnitude 1, summed; Liu et "
             "al., 2017): the substitute plus the defender's own "
-            f"{' and '.join(ENSEMBLE)} models, trained {b.attacker_steps} steps on {TARGET} "
+            f"{' and '.join(ENSEMBLE)} models, trained {b.attacker_steps} steps on {b.target} "
             f"with seed {ENSEMBLE_SEED} (the zoo's attackers of those architectures have other "
             "seeds and share no weights with them, but they do share the architecture and the "
             "data, which a real attacker need not). Ordinary accuracy of the defender's models "
@@ -669,7 +709,7 @@ class Benchmark:
         attacker (no weights shared with the substitute) and the default model (the
         substitute's own starting point, so a pessimistic stand-in)."""
         b = self.budget
-        images, texts = samples(TRAIN_SEED, b.n_train)
+        images, texts = samples(b.target, TRAIN_SEED, b.n_train)
         hardened = harden(self.substitute, RECOMMENDED, images, texts, 13)
         folder = write_folder(self.work / "reader_data", [*images, *hardened], [*texts, *texts])
         test_hardened = harden(self.substitute, RECOMMENDED, self.test_images, self.test_texts, 14)
@@ -756,7 +796,7 @@ class Benchmark:
             [np.round(to_array(images[i], meta.preprocessing) * 255).astype(np.uint8) for i in keep]
         )
         if not hasattr(self, "_original"):
-            self._original = render_original(MIXED, meta, settings)
+            self._original = render_original(self.budget.mixed, meta, settings)
         model, report = finetune_model(
             model,
             meta,
@@ -787,7 +827,7 @@ class Benchmark:
             before = success_rate(
                 CheckpointAttacker("a", attacker_run).read(test), self.test_texts, False
             )
-            images, texts = samples(TRAIN_SEED + round_, b.n_train)
+            images, texts = samples(b.target, TRAIN_SEED + round_, b.n_train)
             hardened = harden(substitute, RECOMMENDED, images, texts, 200 + round_)
             folder = write_folder(self.work / f"update_{round_}", hardened, texts)
             attacker_run = train_run(
@@ -802,7 +842,7 @@ class Benchmark:
             )
             attacker = CheckpointAttacker(f"updated {round_}", attacker_run)
             updated = success_rate(attacker.read(test), self.test_texts, False)
-            q_images, q_texts = samples(QUERY_SEED + round_, b.n_query)
+            q_images, q_texts = samples(b.target, QUERY_SEED + round_, b.n_query)
             queries = harden(substitute, RECOMMENDED, q_images, q_texts, 300 + round_)
             answers = attacker.read(queries)
             substitute, original_acc, fit = self.finetuned(
@@ -847,7 +887,7 @@ class Benchmark:
     def queries(self) -> None:
         b = self.budget
         unseen = {k: v for k, v in self.attackers.items() if k in COMPETENT_NAMES or "@" in k}
-        q_images, q_texts = samples(QUERY_SEED, b.n_query)
+        q_images, q_texts = samples(b.target, QUERY_SEED, b.n_query)
         queries = harden(self.substitute, RECOMMENDED, q_images, q_texts, 500)
         share = max(1, b.n_query // len(unseen))
         pooled_images, pooled_answers = [], []
@@ -909,7 +949,7 @@ class Benchmark:
     # -- answer lengths ------------------------------------------------------------------
     def lengths(self) -> None:
         rng = random.Random(1)
-        expected = get_scheme(TARGET).min_length
+        expected = get_scheme(self.budget.target).min_length
         rows = []
         for name, attacker in self.attackers.items():
             answers = attacker.read(self.recommended_images)
@@ -969,11 +1009,12 @@ class Benchmark:
             *self.timing_lines(),
             *machine_lines(["torch", "onnxruntime", "pillow"]),
             "",
-            f"Target scheme `{TARGET}`; {b.n_test} test captchas per setting, {b.n_train} "
+            f"Target scheme `{b.target}`; {b.n_test} test captchas per setting, {b.n_train} "
             f"for retraining, {b.n_query} queries per fine-tune (the paper used 100,000). "
             f"Attackers trained {b.attacker_steps} steps x {b.batch} from scratch on "
-            f"{', '.join(b.attacker_schemes)}; substitutes {b.substitute_steps} steps from the "
-            "default model. SR = exact reads (case-insensitive).",
+            f"{', '.join(b.training_scheme(t) for t in b.attacker_on)}; substitutes "
+            f"{b.substitute_steps} steps from the default model. SR = exact reads "
+            "(case-insensitive).",
             "",
             "## Targets",
             "",
@@ -1021,7 +1062,7 @@ class Benchmark:
             self.gallery,
             gallery_dir / "gallery.html",
             gallery_dir / "gallery.png",
-            f"Ordinary vs hardened {TARGET} captchas",
+            f"Ordinary vs hardened {self.budget.target} captchas",
         )
 
 
@@ -1043,12 +1084,20 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--work", type=Path, default=None, help="where trained models are kept")
     parser.add_argument("--out", type=Path, default=None, help="markdown report")
     parser.add_argument("--gallery", type=Path, default=REPO_ROOT / "docs" / "hardening")
+    parser.add_argument(
+        "--scheme",
+        default=TARGET,
+        help=f"the protected scheme (default {TARGET}; any preset "
+        "or .yaml scheme); its substitute trains on SCHEME+mix",
+    )
     args = parser.parse_args(argv)
     torch.set_num_threads(THREADS)
-    budget = QUICK if args.quick else FULL
-    suffix = "_quick" if args.quick else ""
-    work = args.work or REPO_ROOT / "runs" / f"hardening_bench{suffix}"
-    out = args.out or REPO_ROOT / "benchmarks" / "results" / f"hardening{suffix}.md"
+    budget = target_budget(args.quick, args.scheme)
+    work = args.work or REPO_ROOT / "runs" / run_name("hardening_bench", budget, args.quick)
+    claim_work(work, budget.target)
+    out = args.out or REPO_ROOT / "benchmarks" / "results" / (
+        run_name("hardening", budget, args.quick) + ".md"
+    )
     bench = Benchmark(budget, work, args.quick)
     steps: list[Callable[[], None]] = [
         bench.models,

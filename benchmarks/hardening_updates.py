@@ -46,8 +46,6 @@ from bench_common import (
 )
 from hardening import (
     ANALYSIS_THREADS,
-    FULL,
-    MIXED,
     QUERY_SEED,
     QUICK,
     RECOMMENDED,
@@ -56,17 +54,22 @@ from hardening import (
     Benchmark,
     Budget,
     TrainJob,
+    claim_work,
     combined,
     console,
     harden,
     label,
+    run_name,
     samples,
+    target_budget,
     train_run,
     train_runs,
     write_folder,
 )
+from PIL import Image
 
 from captchalab.adversarial import HardeningSettings
+from captchalab.adversarial.usability import ssim
 from captchalab.adversarial.zoo import CheckpointAttacker, success_rate
 
 ATTACKER = "crnn_resnet"  # the paper's Model 4, the attacker hardening.py's full run updates
@@ -78,11 +81,16 @@ HEADERS = [
     "white-box after fine-tune",
     "substitute original accuracy",
     "answers fitted",
+    "SSIM after fine-tune",
 ]
 
 
 def pct(value: float) -> str:
     return "-" if value != value else percent(value)  # NaN: nothing was fitted
+
+
+def mean_ssim(ordinary: Sequence[Image.Image], hardened: Sequence[Image.Image]) -> float:
+    return sum(ssim(a, b) for a, b in zip(ordinary, hardened, strict=True)) / len(ordinary)
 
 
 def protocols(budget: Budget) -> dict[str, HardeningSettings]:
@@ -118,7 +126,7 @@ def run_protocol(
         before = success_rate(
             CheckpointAttacker("a", attacker_run).read(test), bench.test_texts, False
         )
-        images, texts = samples(TRAIN_SEED + round_, b.n_train)
+        images, texts = samples(b.target, TRAIN_SEED + round_, b.n_train)
         hardened = harden(substitute, settings, images, texts, 200 + round_)
         folder = write_folder(bench.work / f"{name}_update_{round_}", hardened, texts)
         attacker_run = train_run(
@@ -133,7 +141,7 @@ def run_protocol(
         )
         attacker = CheckpointAttacker(f"updated {round_}", attacker_run)
         updated = success_rate(attacker.read(test), bench.test_texts, False)
-        q_images, q_texts = samples(QUERY_SEED + round_, b.n_query)
+        q_images, q_texts = samples(b.target, QUERY_SEED + round_, b.n_query)
         queries = harden(substitute, settings, q_images, q_texts, 300 + round_)
         answers = attacker.read(queries)
         substitute, original_acc, fit = bench.finetuned(
@@ -152,6 +160,7 @@ def run_protocol(
                 "white_box": white,
                 "original": original_acc,
                 "fit": fit,
+                "ssim": mean_ssim(bench.test_images, retest),
                 "minutes": (time.perf_counter() - started) / 60,
                 "substitute": str(substitute),  # type: ignore[dict-item]
                 "attacker": str(attacker_run),  # type: ignore[dict-item]
@@ -180,9 +189,9 @@ def report(
         "",
         *machine_lines(["torch", "onnxruntime"]),
         "",
-        f"Target scheme `{TARGET}`; {b.n_test} test captchas, attacker `{ATTACKER}@mix` "
-        f"({b.attacker_steps} steps x {b.batch} from scratch on `{MIXED}`), substitute "
-        f"{b.substitute_steps} steps from the default model on `{MIXED}`. Each round: the "
+        f"Target scheme `{b.target}`; {b.n_test} test captchas, attacker `{ATTACKER}@mix` "
+        f"({b.attacker_steps} steps x {b.batch} from scratch on `{b.mixed}`), substitute "
+        f"{b.substitute_steps} steps from the default model on `{b.mixed}`. Each round: the "
         f"attacker retrains {b.update_steps} steps on {b.n_train} captchas hardened by the "
         f"protocol, with true labels; it answers {b.n_query} hardened queries; the substitute "
         f"is fine-tuned on them ({b.finetune_steps} steps, lambda auto); fresh test captchas "
@@ -201,6 +210,7 @@ def report(
                 pct(r["white_box"]),
                 pct(r["original"]),
                 pct(r["fit"]),
+                f"{r.get('ssim', float('nan')):.3f}".replace("nan", "-"),
             ]
             for i, r in enumerate(rounds, 1)
         ]
@@ -219,13 +229,20 @@ def main(argv: Sequence[str] | None = None) -> None:
         "--protocols",
         nargs="+",
         default=None,
-        help="which protocols to run (default: all): recommended combined",
+        help="which protocols to run (default: all): recommended combined combined_full",
+    )
+    parser.add_argument(
+        "--scheme",
+        default=TARGET,
+        help=f"the protected scheme (default {TARGET}; any preset "
+        "or .yaml scheme); the substitute and the attacker train on SCHEME+mix",
     )
     args = parser.parse_args(argv)
-    budget = QUICK if args.quick else FULL
-    suffix = "_quick" if args.quick else ""
-    work = args.work or REPO_ROOT / "runs" / f"hardening_updates{suffix}"
-    out = args.out or REPO_ROOT / "benchmarks" / "results" / f"hardening_updates{suffix}.md"
+    budget = target_budget(args.quick, args.scheme)
+    name = run_name("hardening_updates", budget, args.quick)
+    work = args.work or REPO_ROOT / "runs" / name
+    claim_work(work, budget.target)
+    out = args.out or REPO_ROOT / "benchmarks" / "results" / f"{name}.md"
     started = time.perf_counter()
     torch.set_num_threads(1)
     runs = train_runs(
@@ -233,13 +250,16 @@ def main(argv: Sequence[str] | None = None) -> None:
         budget,
         {
             "substitute": TrainJob(
-                "substitute_mix", "adv_substitute.yaml", budget.substitute_steps
+                "substitute_mix",
+                "adv_substitute.yaml",
+                budget.substitute_steps,
+                (("scheme", budget.mixed),),
             ),
             "attacker": TrainJob(
                 f"attacker_{ATTACKER}_mix",
                 f"adv_attacker_{ATTACKER}.yaml",
                 budget.attacker_steps,
-                (("scheme", MIXED),),
+                (("scheme", budget.mixed),),
             ),
         },
     )

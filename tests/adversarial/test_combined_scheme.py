@@ -33,3 +33,15 @@ def test_combined_render_picks_a_part_that_can_draw_the_text() -> None:
         scheme.render("#", random.Random(0))
     with pytest.raises(ValueError, match="two or more"):
         combine("one", ["merged4"], [1])
+
+
+def test_any_schemes_join_with_plus() -> None:
+    scheme = get_scheme("hku4+merged4")
+    assert scheme.name == "hku4+merged4"
+    assert set(get_scheme("hku4").charset.symbols) <= set(scheme.charset.symbols)
+    sizes = {scheme.sample_at(0, i)[0].size for i in range(20)}
+    assert sizes == {(128, 48), (120, 40)}
+    with pytest.raises(KeyError, match="join schemes"):
+        get_scheme("hku4+nosuchscheme")
+    with pytest.raises(KeyError, match="unknown scheme"):
+        get_scheme("hku4+")

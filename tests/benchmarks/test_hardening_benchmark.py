@@ -97,3 +97,23 @@ def test_the_updated_attacker_is_the_strongest_competent_one_with_a_checkpoint(
             hardening.choose_update_attacker(ordinary, runs)
     finally:
         hardening.COMPETENT_NAMES.clear()
+
+
+def test_another_target_gets_its_own_schemes_folder_and_report(tmp_path: Path) -> None:
+    budget = hardening.target_budget(True, "hku4")
+    assert budget.target == "hku4" and budget.mixed == "hku4+mix"
+    assert [budget.training_scheme(t) for t in ("target", "mix")] == ["hku4", "hku4+mix"]
+    assert hardening.run_name("hardening_updates", budget, True) == "hardening_updates_hku4_quick"
+    default = hardening.target_budget(False, hardening.TARGET)
+    assert hardening.run_name("hardening_updates", default, False) == "hardening_updates"
+    images, texts = hardening.samples(budget.target, 1, 3)
+    assert {im.size for im in images} == {(128, 48)} and all(len(t) == 4 for t in texts)
+    with pytest.raises(KeyError, match="unknown scheme"):
+        hardening.target_budget(True, "no_such_scheme")
+
+
+def test_a_work_folder_of_another_target_is_refused(tmp_path: Path) -> None:
+    hardening.claim_work(tmp_path / "w", "hku4")
+    hardening.claim_work(tmp_path / "w", "hku4")  # the same target: reused
+    with pytest.raises(SystemExit, match="holds models of scheme 'hku4'"):
+        hardening.claim_work(tmp_path / "w", "merged4")

@@ -28,7 +28,9 @@ def list_schemes() -> list[str]:
 
 
 def get_scheme(name_or_path: str | Path) -> Scheme:
-    """A preset by name, or a scheme loaded from a ``.yaml``/``.yml`` file."""
+    """A preset by name, a scheme loaded from a ``.yaml``/``.yml`` file, or ``A+B[+...]``:
+    an equal-weight mixture of such schemes (``configs/schemes/site.yaml+mix`` is a site's
+    scheme plus the broad ``mix``, the training stream of a hardening substitute)."""
     text = str(name_or_path)
     if text in _REGISTRY:
         return _REGISTRY[text]()
@@ -36,5 +38,13 @@ def get_scheme(name_or_path: str | Path) -> Scheme:
         from captchalab.schemes.styled import load_scheme_file
 
         return load_scheme_file(Path(text))
+    parts = text.split("+")
+    if len(parts) > 1 and all(parts):
+        from captchalab.schemes.combined import combine
+
+        return combine(text, parts, [1.0] * len(parts))
     known = ", ".join(list_schemes())
-    raise KeyError(f"unknown scheme {text!r}; presets: {known}; or pass a .yaml scheme file")
+    raise KeyError(
+        f"unknown scheme {text!r}; presets: {known}; or pass a .yaml scheme file, "
+        "or join schemes with '+' (e.g. hku4+mix) to draw from each equally"
+    )
