@@ -131,6 +131,7 @@ def main(argv: list[str] | None = None) -> int:
                 count=args.calibration_images,
             )
         parity = check_parity(source, candidate_path, floats[:100])
+        print(parity.describe())
         if not parity.ok():
             raise SystemExit(f"ONNX parity failed: {parity}")
         if args.calibration_images > 0:  # the same fit as `captchalab calibrate`

@@ -61,3 +61,36 @@ def test_parity_tolerance_scales_with_the_logits() -> None:
     assert not ParityReport(2e-3, True, 1, max_abs_logit=1.0).ok()
     assert ParityReport(2e-3, True, 1, max_abs_logit=300.0).ok()  # float32 error at |logit| 300
     assert not ParityReport(0.0, False, 1).ok()  # different texts always fail
+
+
+def test_parity_past_the_tolerance_is_judged_against_float64() -> None:
+    from captchalab.training.export import ParityReport
+
+    # Beyond the tolerance, unmeasured rounding fails ...
+    assert not ParityReport(1.5e-3, True, 1, max_abs_logit=25.0).ok()
+    # ... onnxruntime as close to the exact logits as torch's own float32 passes ...
+    assert ParityReport(1.5e-3, True, 1, 25.0, torch_error=1.2e-3, onnx_error=1.0e-3).ok()
+    # ... and one much further from them than torch fails, as do different texts.
+    assert not ParityReport(1.5e-3, True, 1, 25.0, torch_error=1e-4, onnx_error=1.5e-3).ok()
+    assert not ParityReport(1.5e-3, False, 1, 25.0, torch_error=1e-3, onnx_error=1e-3).ok()
+
+
+def test_parity_catches_an_export_of_other_weights(
+    tmp_path: Path, make_checkpoint: Callable[..., Path]
+) -> None:
+    """An ONNX file that computes something else is far from the float64 logits, while the
+    checkpoint's own float32 run is not: the check fails whatever the texts."""
+    import torch
+    from safetensors.torch import load_file, save_file
+
+    checkpoint = make_checkpoint(tmp_path / "checkpoint", "crnn")
+    onnx_path = export_onnx(checkpoint, tmp_path / "crnn.onnx")
+    weights = load_file(str(checkpoint / "model.safetensors"))
+    weights = {k: v * 1.05 if v.dtype == torch.float32 else v for k, v in weights.items()}
+    save_file(weights, str(checkpoint / "model.safetensors"))
+    _, meta = load_checkpoint(checkpoint)
+    report = check_parity(checkpoint, onnx_path, random_images(meta.preprocessing, 8, seed=2))
+    assert 0 <= report.torch_error < 1e-4
+    assert report.onnx_error > 1e-3
+    assert not report.ok()
+    assert "FAILED" in report.describe()

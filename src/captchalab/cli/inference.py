@@ -59,11 +59,7 @@ def export(
             raise fail(error_text(exc)) from exc
         if check:
             report = check_parity(checkpoint, path, parity_images(checkpoint))
-            print(
-                f"parity on {report.num_images} images: max |torch - onnx| "
-                f"{report.max_abs_diff:.2e}, texts {'equal' if report.texts_equal else 'DIFFER'}"
-                f": {'ok' if report.ok() else 'FAILED'}"
-            )
+            print(report.describe())
             if not report.ok():
                 raise typer.Exit(1)
         if int8:

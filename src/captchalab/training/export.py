@@ -5,6 +5,7 @@ This module needs torch (``captchalab[train]``); the Solver never imports it.
 
 from __future__ import annotations
 
+import copy
 import logging
 import warnings
 from dataclasses import dataclass
@@ -23,22 +24,55 @@ logger = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class ParityReport:
-    """How far onnxruntime's logits are from torch's on the same images."""
+    """How far onnxruntime's logits are from torch's on the same images.
+
+    ``torch_error`` and ``onnx_error`` are the largest distances of torch's float32 logits and
+    of onnxruntime's from the same model run in float64 (``-1`` when not measured): an
+    export that is exactly as accurate as torch's own float32 arithmetic differs from torch
+    by up to their sum, whatever the logits' scale.
+    """
 
     max_abs_diff: float
     texts_equal: bool
     num_images: int
     max_abs_logit: float = 0.0  # torch's largest |logit|: float32 error grows with it
+    torch_error: float = -1.0
+    onnx_error: float = -1.0
 
-    def ok(self, tolerance: float = 1e-3, relative: float = 1e-5) -> bool:
-        """Same texts, and logits within ``tolerance`` or ``relative`` x the largest logit.
+    def ok(self, tolerance: float = 1e-3, relative: float = 1e-5, slack: float = 2.0) -> bool:
+        """Same texts, and either logits within ``tolerance`` or ``relative`` x the largest
+        logit of torch's, or onnxruntime at most ``slack`` x as far from the float64 logits
+        as torch's float32 is.
 
         A logit error of at most d moves any ratio of two softmax probabilities by a factor
-        of at most e^(2d): 0.2% at the default 1e-3, whatever the logits' scale. float32
-        kernels of onnxruntime and torch differ by a few 1e-4 on a CRNN with self-attention
-        (6.6e-4 at |logit| 26 measured on the default model's third cycle)."""
+        of at most e^(2d): 0.2% at the default 1e-3. float32 kernels of onnxruntime and torch
+        differ by a few 1e-4 on a CRNN with self-attention (6.6e-4 at |logit| 26 measured on
+        the default model's third cycle), and on rare images where attention or the LSTM
+        amplifies rounding, both drift from the exact result by more; the float64 reference
+        tells such rounding from an export that computes something else (an export bug moves
+        onnxruntime away from float64 while torch stays close to it).
+        """
+        if not self.texts_equal:
+            return False
         allowed = max(tolerance, relative * self.max_abs_logit)
-        return self.texts_equal and self.max_abs_diff <= allowed
+        if self.max_abs_diff <= allowed:
+            return True
+        if self.torch_error < 0 or self.onnx_error < 0:
+            return False
+        return self.onnx_error <= slack * max(self.torch_error, allowed / slack)
+
+    def describe(self) -> str:
+        """One line: the differences measured and the verdict."""
+        exact = (
+            f"; from float64: torch {self.torch_error:.2e}, onnx {self.onnx_error:.2e}"
+            if self.torch_error >= 0 and self.onnx_error >= 0
+            else ""
+        )
+        return (
+            f"parity on {self.num_images} images: max |torch - onnx| {self.max_abs_diff:.2e} "
+            f"(largest |logit| {self.max_abs_logit:.1f}){exact}, texts "
+            f"{'equal' if self.texts_equal else 'DIFFER'}: {'ok' if self.ok() else 'FAILED'}"
+        )
 
 
 def metadata_from_checkpoint(meta: CheckpointMeta) -> ModelMetadata:
@@ -104,11 +138,14 @@ def check_parity(checkpoint: Path, onnx_path: Path, images: np.ndarray) -> Parit
     model.eval()
     solver = Solver.load(onnx_path)
     batch = _as_float(images)
+    exact_model = copy.deepcopy(model).double()
     worst, texts_equal, largest = 0.0, True, 0.0
+    torch_error, onnx_error = 0.0, 0.0
     for indices, width in width_groups(batch, meta.preprocessing) if len(batch) else []:
         group = np.ascontiguousarray(batch[indices, :, :, :width])
         with torch.no_grad():
             expected = model(torch.from_numpy(group)).numpy()
+            exact = exact_model(torch.from_numpy(group).double()).numpy()
         actual = solver.logits(group)
         if actual.shape != expected.shape:
             raise ValueError(
@@ -119,9 +156,16 @@ def check_parity(checkpoint: Path, onnx_path: Path, images: np.ndarray) -> Parit
         onnx_texts = [d.text for d in decode(actual, meta.charset, meta.objective)]
         worst = max(worst, float(np.abs(actual - expected).max()))
         largest = max(largest, float(np.abs(expected).max()))
+        torch_error = max(torch_error, float(np.abs(expected - exact).max()))
+        onnx_error = max(onnx_error, float(np.abs(actual - exact).max()))
         texts_equal = texts_equal and torch_texts == onnx_texts
     return ParityReport(
-        max_abs_diff=worst, texts_equal=texts_equal, num_images=len(batch), max_abs_logit=largest
+        max_abs_diff=worst,
+        texts_equal=texts_equal,
+        num_images=len(batch),
+        max_abs_logit=largest,
+        torch_error=torch_error,
+        onnx_error=onnx_error,
     )
 
 
