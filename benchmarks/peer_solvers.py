@@ -41,10 +41,17 @@ class CaptchalabSolver:
     name = "captchalab"
     batch_size = 64
 
-    def __init__(self, model: str, threads: int | None = None, restrict: bool = True) -> None:
+    def __init__(
+        self,
+        model: str,
+        threads: int | None = None,
+        restrict: bool = True,
+        lengths: bool = False,
+    ) -> None:
         self.model = Solver.load(model, threads=threads)
         self.solver = self.model
         self.restrict = restrict
+        self.lengths = lengths  # tell the Solver the set's answer lengths (with_lengths)
 
     def prepare(self, bench_set: BenchSet) -> None:
         self.solver = self.model
@@ -52,6 +59,8 @@ class CaptchalabSolver:
             readable = set(self.model.charset.symbols)
             symbols = "".join(s for s in allowed_symbols(bench_set) if s in readable)
             self.solver = self.model.restricted(symbols)
+        if self.lengths:
+            self.solver = self.solver.with_lengths({len(label) for label in bench_set.labels})
 
     def solve_one(self, image: bytes) -> str:
         return self.solver.solve(image).text

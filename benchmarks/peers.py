@@ -88,6 +88,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "set_ranges, no Tesseract whitelist)",
     )
     parser.add_argument(
+        "--lengths",
+        action="store_true",
+        help="tell captchalab each set's answer lengths (those of its labels; "
+        "Solver.with_lengths); the peers cannot take a length",
+    )
+    parser.add_argument(
         "--sets",
         nargs="+",
         default=None,
@@ -210,6 +216,8 @@ def header_lines(args: argparse.Namespace) -> list[str]:
         *machine_lines(PACKAGES),
         f"- captchalab model: `{args.model}`; test seed {TEST_SEED}; warm-up {args.warmup} calls",
         f"- solvers told each set's symbols: {told}",
+        "- captchalab told each set's answer lengths (`Solver.with_lengths`): "
+        + ("yes (the lengths of its labels; peers are not)" if args.lengths else "no"),
     ]
 
 
@@ -242,7 +250,9 @@ def report(
 
 def load_solvers(args: argparse.Namespace, note: Callable[[str], None]) -> list[BenchSolver]:
     try:
-        ours: BenchSolver = CaptchalabSolver(args.model, args.threads, not args.no_charset)
+        ours: BenchSolver = CaptchalabSolver(
+            args.model, args.threads, not args.no_charset, args.lengths
+        )
     except (FileNotFoundError, ValueError) as exc:
         sys.exit(f"error: cannot load the captchalab model: {exc}")
     return [ours, *load_peers(not args.no_charset, note, args.peers)]

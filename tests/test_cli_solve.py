@@ -170,3 +170,14 @@ def test_case_insensitive_answers_match_the_library(tmp_path: Path) -> None:
     assert all(text == text.lower() for text in texts)
     bad = runner.invoke(app, ["solve", str(files[0]), "--case", "lower"])
     assert bad.exit_code == 2 and "lower" in bad.output
+
+
+def test_solve_length_option(images: Path, onnx_model_path: Path) -> None:
+    args = ["solve", str(images), "--model", str(onnx_model_path), "--json"]
+    for length, allowed in (("2", {2}), ("3-4", {3, 4})):
+        result = runner.invoke(app, [*args, "--length", length])
+        assert result.exit_code == 0, result.output
+        rows = [json.loads(line) for line in _lines(result.stdout)]
+        assert len(rows) == 3 and all(len(row["text"]) in allowed for row in rows)
+    bad = runner.invoke(app, [*args, "--length", "6-4"])
+    assert bad.exit_code != 0 and "runs backwards" in bad.output

@@ -136,6 +136,14 @@ def solve(
             "together and answers are lower case; 'sensitive' reads case as the model does.",
         ),
     ] = CaseOption.sensitive,
+    length: Annotated[
+        str | None,
+        typer.Option(
+            help="Answer only with texts of this many characters: 5, 4-6 or 4,6 (a site's "
+            "fixed length). An answer of another length gives way to the most probable one "
+            "that fits. CTC and fixed-length models.",
+        ),
+    ] = None,
 ) -> None:
     """Solve captchas: prints file<TAB>text<TAB>confidence (exit 1 if any input failed).
 
@@ -143,6 +151,7 @@ def solve(
       captchalab solve captcha.png\n
       captchalab solve captchas/ --symbols @digits --json\n
       captchalab solve captchas/ --case insensitive\n
+      captchalab solve captchas/ --symbols 2345678bcdefgmnpwxy --length 5\n
       curl -s https://example.org/captcha | captchalab solve - --json
     """
     import json
@@ -159,6 +168,8 @@ def solve(
             solver = solver.restricted(resolve_symbols(symbols))
         if case is CaseOption.insensitive:
             solver = solver.case_insensitive()
+        if length is not None:
+            solver = solver.with_lengths(length)
     except (FileNotFoundError, ValueError) as exc:
         raise fail(str(exc)) from exc
     names = expand_inputs(paths)

@@ -9,7 +9,7 @@ images go through the same ``data.preprocess`` path the model was trained with.
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import overload
@@ -28,6 +28,7 @@ from captchalab.inference.case import (
 )
 from captchalab.inference.metadata import METADATA_KEY, ModelMetadata
 from captchalab.objectives.decoding import Prediction, decode
+from captchalab.objectives.lengths import check_lengths_supported, format_lengths, parse_lengths
 
 logger = logging.getLogger(__name__)
 
@@ -76,6 +77,7 @@ class Solver:
         name: str,
         allowed: np.ndarray | None = None,
         case: CasePolicy = "sensitive",
+        lengths: frozenset[int] | None = None,
     ) -> None:
         self._session = session
         self._metadata = metadata
@@ -83,6 +85,7 @@ class Solver:
         self._input_name = session.get_inputs()[0].name
         self._allowed = allowed  # (num_classes,) bool: classes the answer may use, or None
         self._case: CasePolicy = case
+        self._lengths = lengths  # answer lengths allowed, or None
         self._fold = fold_targets(metadata.charset) if case == "insensitive" else None
         # restricted to one case of a letter: the other case's probability joins it
         self._absent = (
@@ -155,7 +158,7 @@ class Solver:
         allowed = np.zeros(self.charset.num_classes, dtype=bool)
         allowed[0] = True  # the blank / end / empty-slot class: every decoder needs it
         allowed[ids] = True
-        return Solver(self._session, self._metadata, self._name, allowed, self._case)
+        return Solver(self._session, self._metadata, self._name, allowed, self._case, self._lengths)
 
     def case_insensitive(self) -> Solver:
         """A Solver on the same model for sites that ignore case: before decoding, each
@@ -166,15 +169,41 @@ class Solver:
         Exact for CTC and fixed-length models. For attention models it is approximate: the
         ONNX graph feeds its own case-sensitive choice back into the next step.
         """
-        return Solver(self._session, self._metadata, self._name, self._allowed, "insensitive")
+        return Solver(
+            self._session, self._metadata, self._name, self._allowed, "insensitive", self._lengths
+        )
 
     def case_sensitive(self) -> Solver:
         """A Solver on the same model that reads case as the model does (the default)."""
-        return Solver(self._session, self._metadata, self._name, self._allowed, "sensitive")
+        return Solver(
+            self._session, self._metadata, self._name, self._allowed, "sensitive", self._lengths
+        )
 
     def with_case(self, case: CasePolicy) -> Solver:
         """``case_insensitive()`` or ``case_sensitive()`` by name."""
         return self.case_insensitive() if case == "insensitive" else self.case_sensitive()
+
+    def with_lengths(self, lengths: str | int | Iterable[int] | None) -> Solver:
+        """A Solver on the same model that answers only with texts of the given lengths
+        (``5``, ``"4-6"``, ``"4,6"``; ``None`` lifts the constraint), for sites whose
+        captchas always hold that many characters. It shares this one's session, symbols and
+        case policy; this one is unchanged.
+
+        An answer of another length gives way to the most probable answer of an allowed
+        length (``objectives.lengths``); one that already fits is unchanged. Raises
+        ValueError for a bad length or an attention model, which chooses its length inside
+        the exported graph.
+        """
+        allowed = None
+        if lengths is not None:
+            check_lengths_supported(self._metadata.objective)
+            allowed = parse_lengths(lengths)
+        return Solver(self._session, self._metadata, self._name, self._allowed, self._case, allowed)
+
+    @property
+    def lengths(self) -> frozenset[int] | None:
+        """The answer lengths allowed (``with_lengths``), or ``None`` for any."""
+        return self._lengths
 
     @property
     def case(self) -> CasePolicy:
@@ -255,7 +284,7 @@ class Solver:
                 allowed = fold_allowed(allowed, self._fold)
         if allowed is not None:  # a class that may not appear gets no probability
             logits = np.where(allowed, logits, np.float32(-1e9))  # (B, S, C)
-        decoded = decode(logits, self.charset, self._metadata.objective)
+        decoded = decode(logits, self.charset, self._metadata.objective, self._lengths)
         if self._fold is not None:  # e.g. an upper-case-only charset: answers are lower case
             return [replace(d, text=d.text.lower()) for d in decoded]
         return decoded
@@ -299,6 +328,8 @@ class Solver:
     def __repr__(self) -> str:
         m = self._metadata
         case = "" if self._case == "sensitive" else ", case='insensitive'"
+        if self._lengths is not None:
+            case += f", lengths={format_lengths(self._lengths)!r}"
         return (
             f"Solver(name={self._name!r}, model={m.model_name!r}, objective={m.objective!r}{case})"
         )
