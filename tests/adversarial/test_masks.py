@@ -58,3 +58,14 @@ def test_bands_partition_the_image() -> None:
     bands = disjoint_bands((120, 40), 4, random.Random(3))
     assert len(bands) == 4
     assert (np.sum(bands, axis=0) == 1).all()
+
+
+def test_glyph_mask_is_the_complement_of_the_background() -> None:
+    from captchalab.adversarial.masks import glyph_mask
+
+    image = Image.new("L", (40, 20), 255)
+    image.paste(0, (10, 5, 14, 15))
+    glyph = glyph_mask(image.convert("RGB"))
+    assert (glyph == ~background_mask(image.convert("RGB"))).all()
+    assert glyph[5:15, 10:14].all() and glyph[10, 8] and not glyph[10, 7]
+    assert glyph.sum() == (4 + 4) * (10 + 4)

@@ -26,6 +26,8 @@ SETTINGS = [
     HardeningSettings(method="mixture", mask="0.25", masks=2, steps=4, jpeg_quality=70),
     HardeningSettings(method="mixture", mask="background", linf=0.3, l0=50, smooth=2.0),
     HardeningSettings(method="linf", mask="background", linf=0.2, diversity=1.0, jpeg_quality=80),
+    HardeningSettings(method="linf", mask="glyph", linf=0.3),
+    HardeningSettings(method="mixture", mask="glyph", linf=0.3, l0=100),
 ]
 
 
@@ -68,6 +70,12 @@ def test_budgets_and_masks_hold_to_the_pixel(
         assert not (changed & ~region_union(result.regions)).any()
         if settings.mask == "background":
             assert not (changed & ~background).any()
+        if settings.mask == "glyph":  # L-inf near the ink, L0 (mixture) in the background
+            linf_area = np.zeros_like(background)
+            for region in result.regions:
+                if region.norm == "linf":
+                    linf_area |= region.mask
+            assert not (linf_area & background).any()
         for region in result.regions:
             inside = changed & region.mask
             if region.norm == "linf":

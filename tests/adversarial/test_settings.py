@@ -45,3 +45,10 @@ def test_bad_settings_are_refused_with_the_key_named(data: dict, message: str) -
 def test_direct_method_takes_one_step() -> None:
     assert HardeningSettings(iterative=False, steps=10).effective_steps == 1
     assert HardeningSettings(iterative=True, steps=7).effective_steps == 7
+
+
+def test_glyph_mask_takes_no_l0_method() -> None:
+    assert HardeningSettings(method="linf", mask="glyph").mask == "glyph"
+    assert HardeningSettings(method="mixture", mask="glyph").mask == "glyph"
+    with pytest.raises(ValueError, match="L-inf changes only"):
+        HardeningSettings(method="l0", mask="glyph")

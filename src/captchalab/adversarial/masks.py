@@ -2,6 +2,8 @@
 
 * ``ink_mask``: the glyph ink, the minority side of an Otsu threshold on the grey image;
 * ``background_mask``: pixels at least ``margin`` pixels away from any ink;
+* ``glyph_mask``: its complement, the ink and the pixels within ``margin`` of it (where the
+  ordinary captcha already varies, so a change there costs little structural similarity);
 * ``random_rectangle`` / ``disjoint_rectangles``: rectangles of a given area fraction;
 * ``disjoint_bands``: the image cut into ``k`` vertical bands at random points.
 """
@@ -50,6 +52,12 @@ def dilate(mask: np.ndarray, radius: int) -> np.ndarray:
 def background_mask(image: Image.Image, margin: int = GLYPH_MARGIN) -> np.ndarray:
     """True on pixels at least ``margin`` pixels (Chebyshev) away from any ink."""
     return ~dilate(ink_mask(image), margin)
+
+
+def glyph_mask(image: Image.Image, margin: int = GLYPH_MARGIN) -> np.ndarray:
+    """True on the ink and on pixels within ``margin`` pixels of it: the complement of
+    ``background_mask``."""
+    return dilate(ink_mask(image), margin)
 
 
 def full_mask(size: tuple[int, int]) -> np.ndarray:

@@ -20,6 +20,7 @@ from captchalab.adversarial.masks import (
     disjoint_bands,
     disjoint_rectangles,
     full_mask,
+    glyph_mask,
     random_rectangle,
 )
 from captchalab.adversarial.settings import HardeningSettings, mask_ratio
@@ -30,6 +31,8 @@ def allowed_area(image: Image.Image, settings: HardeningSettings, rng: random.Ra
     ratio = mask_ratio(settings.mask)
     if settings.mask == "background":
         return background_mask(image)
+    if settings.mask == "glyph":
+        return glyph_mask(image)
     if ratio is None:
         return full_mask(image.size)
     return random_rectangle(image.size, ratio, rng)
@@ -74,7 +77,11 @@ def _mixture(image: Image.Image, settings: HardeningSettings, rng: random.Random
         if norm == "l0":
             regions.append(Region(part & background, "l0", shares.pop(0)))
         else:
-            area = part & background if settings.mask == "background" else part
+            area = part
+            if settings.mask == "background":
+                area = part & background
+            elif settings.mask == "glyph":
+                area = part & ~background
             regions.append(Region(area, "linf", settings.linf))
     return regions
 

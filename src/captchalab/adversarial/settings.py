@@ -6,7 +6,7 @@ from dataclasses import asdict, dataclass, fields
 from typing import Any
 
 METHODS = ("mixture", "linf", "l0")
-NAMED_MASKS = ("background", "full")
+NAMED_MASKS = ("background", "glyph", "full")
 MAX_LINF = 1.0
 MAX_SMOOTH = 16.0
 
@@ -17,8 +17,10 @@ class HardeningSettings:
 
     ``linf`` is the L-inf budget on [0, 1] pixels and ``l0`` the number of pixels an L0
     perturbation may change; both are measured on the served 8-bit image. ``mask``:
-    ``"background"`` (pixels away from the glyph ink), ``"full"``, or an area fraction such
-    as ``"0.25"`` (random rectangles covering that share of the image). ``masks``: the ``k``
+    ``"background"`` (pixels away from the glyph ink), ``"glyph"`` (the ink and the pixels
+    near it, the complement of ``"background"``; L0 changes still go in the background),
+    ``"full"``, or an area fraction such as ``"0.25"`` (random rectangles covering that share
+    of the image). ``masks``: the ``k``
     non-overlapping masks of the mixture method. ``steps``: iterative steps, each of
     ``alpha = eps / steps``. ``jpeg_quality``: also optimise the perturbation to survive a
     JPEG re-encode at this quality. ``smooth``: a Gaussian sigma in pixels applied to the
@@ -49,6 +51,11 @@ class HardeningSettings:
         if not isinstance(self.l0, int) or isinstance(self.l0, bool) or self.l0 < 0:
             raise ValueError(f"l0 must be a whole number of pixels >= 0, got {self.l0!r}")
         mask_ratio(self.mask)  # validates
+        if self.method == "l0" and self.mask == "glyph":
+            raise ValueError(
+                "the glyph mask takes L-inf changes only: salt-and-pepper pixels on the glyphs "
+                "hurt people (advCAPTCHA section 5.1); use method linf or mixture with it"
+            )
         if not isinstance(self.masks, int) or not 1 <= self.masks <= 16:
             raise ValueError(f"masks must be a whole number from 1 to 16, got {self.masks!r}")
         if not isinstance(self.steps, int) or not 1 <= self.steps <= 1000:
@@ -104,7 +111,8 @@ def mask_ratio(mask: str) -> float | None:
         ratio = float(mask)
     except (TypeError, ValueError):
         raise ValueError(
-            f"mask must be 'background', 'full' or an area fraction such as '0.25', not {mask!r}"
+            f"mask must be 'background', 'glyph', 'full' or an area fraction such as '0.25', "
+            f"not {mask!r}"
         ) from None
     if not 0.0 < ratio <= 1.0:
         raise ValueError(f"mask area fraction must be in (0, 1], got {mask!r}")
