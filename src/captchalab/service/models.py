@@ -54,6 +54,28 @@ class LoadedModel:
             raise InvalidRequest(f"model {self.name!r} cannot read case-insensitively")
         return self.insensitive_runner
 
+    def check_lengths(self) -> None:
+        """An InvalidRequest unless this model can answer under a known length."""
+        metadata = getattr(self.solver, "metadata", None)
+        objective = getattr(metadata, "objective", None)
+        if not callable(getattr(self.solver, "with_lengths", None)) or objective not in (
+            "ctc",
+            "fixed_length",
+        ):
+            raise InvalidRequest(
+                f"model {self.name!r} cannot take a length: it needs a CTC or fixed-length model"
+            )
+
+    def solve_with_lengths(
+        self, batch: np.ndarray, case: str | None, lengths: frozenset[int]
+    ) -> Sequence[Any]:
+        """Preprocessed images read under ``lengths`` (and the request's case policy), without
+        the runner: only answers that did not fit come here."""
+        solver: Any = self.solver
+        if case == "insensitive":
+            solver = solver.case_insensitive()
+        return solver.with_lengths(lengths).solve_arrays(batch)
+
     def describe(self, default: bool) -> dict[str, Any]:
         spec = self.solver.preprocessing
         info: dict[str, Any] = {

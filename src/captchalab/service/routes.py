@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import time
 from collections.abc import Callable, Coroutine
@@ -10,6 +11,7 @@ from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
 from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
 from fastapi.routing import APIRoute
@@ -22,7 +24,14 @@ from captchalab.service.metrics import CONTENT_TYPE, ServiceMetrics
 from captchalab.service.models import LoadedModel, ModelRegistry
 from captchalab.service.security import API_KEY_HEADER, AccessGuard, Client
 from captchalab.service.settings import ServiceSettings
-from captchalab.service.uploads import Upload, check_case_field, prepare_upload, read_uploads
+from captchalab.service.uploads import (
+    Upload,
+    check_case_field,
+    check_length_field,
+    length_text,
+    prepare_upload,
+    read_uploads,
+)
 
 if TYPE_CHECKING:
     from captchalab.service.challenges import ChallengeService
@@ -94,6 +103,11 @@ def query_case(request: Request) -> str | None:
     return check_case_field(request.query_params.get("case"))
 
 
+def request_lengths(request: Request, body_length: str | None) -> frozenset[int] | None:
+    """The answer lengths asked for: the body's ``length`` field, else the query parameter."""
+    return check_length_field(body_length or request.query_params.get("length"))
+
+
 api = APIRouter(prefix="/v1", route_class=GuardedRoute, tags=["solve"])
 ops = APIRouter()  # health and the web pages: no key, no rate limit (see enforce_ops_access)
 
@@ -108,13 +122,14 @@ ops = APIRouter()  # health and the web pages: no key, no rate limit (see enforc
 async def solve(request: Request) -> Response:
     start = time.perf_counter()
     state = get_state(request)
-    uploads, body_model, body_case = await read_uploads(request, state.limits, batch=False)
-    loaded = state.registry.get(body_model or query_model(request))
-    case = body_case or query_case(request)
-    outcome = (await _solve_uploads(loaded, uploads, state.limits, case))[0]
+    uploads, fields = await read_uploads(request, state.limits, batch=False)
+    loaded = state.registry.get(fields.model or query_model(request))
+    case = fields.case or query_case(request)
+    lengths = request_lengths(request, fields.length)
+    outcome = (await _solve_uploads(loaded, uploads, state.limits, case, lengths))[0]
     if isinstance(outcome, ServiceError):
         raise outcome
-    return _json(_result(outcome, loaded.name, start, case))
+    return _json(_result(outcome, loaded.name, start, case, lengths))
 
 
 @api.post(
@@ -128,17 +143,18 @@ async def solve_batch(request: Request) -> Response:
     start = time.perf_counter()
     state = get_state(request)
     max_images = state.settings.max_batch_images
-    uploads, body_model, body_case = await read_uploads(request, state.limits, True, max_images)
+    uploads, fields = await read_uploads(request, state.limits, True, max_images)
     state.guard.charge(request.scope[_CLIENT], len(uploads) - 1)  # one token per image
-    loaded = state.registry.get(body_model or query_model(request))
-    case = body_case or query_case(request)
+    loaded = state.registry.get(fields.model or query_model(request))
+    case = fields.case or query_case(request)
+    lengths = request_lengths(request, fields.length)
     results: list[dict[str, Any]] = []
-    for outcome in await _solve_uploads(loaded, uploads, state.limits, case):
+    for outcome in await _solve_uploads(loaded, uploads, state.limits, case, lengths):
         if isinstance(outcome, ServiceError):
             state.metrics.count_error(outcome.kind)
             results.append(outcome.to_dict())
         else:
-            results.append(_result(outcome, loaded.name, start, case))
+            results.append(_result(outcome, loaded.name, start, case, lengths))
     return _json({"results": results, "model": loaded.name, "elapsed_ms": _elapsed_ms(start)})
 
 
@@ -192,19 +208,52 @@ ROUTERS = (api, ops)
 
 
 async def _solve_uploads(
-    loaded: LoadedModel, uploads: list[Upload], limits: UploadLimits, case: str | None = None
+    loaded: LoadedModel,
+    uploads: list[Upload],
+    limits: UploadLimits,
+    case: str | None = None,
+    lengths: frozenset[int] | None = None,
 ) -> list[Any]:
     """Each upload's prediction, or the ``ServiceError`` that stopped it, in order.
 
     The images are checked, decoded and preprocessed in the runner's worker thread, together
-    with the model call: one thread hop per batch, and never on the event loop.
+    with the model call: one thread hop per batch, and never on the event loop. With
+    ``lengths``, the batched answers that already fit stand (a length-constrained decoder
+    leaves them unchanged); only the others are read again under the constraint, in a
+    worker thread.
     """
+    if lengths is not None:
+        loaded.check_lengths()
     images = [upload for upload in uploads if not isinstance(upload, ServiceError)]
     if not images:  # nothing to solve: these errors are the answer, whatever the runner's state
         return list(uploads)
     prepare = partial(prepare_upload, spec=loaded.solver.preprocessing, limits=limits)
     answers = iter(await loaded.runner_for(case).submit(images, prepare))
-    return [upload if isinstance(upload, ServiceError) else next(answers) for upload in uploads]
+    outcomes = [upload if isinstance(upload, ServiceError) else next(answers) for upload in uploads]
+    if lengths is None:
+        return outcomes
+    misfits = [
+        i
+        for i, outcome in enumerate(outcomes)
+        if not isinstance(outcome, ServiceError) and len(outcome.text) not in lengths
+    ]
+    if misfits:
+        again = [uploads[i] for i in misfits]  # these were read once already: no errors now
+        refit = await asyncio.to_thread(_refit, loaded, again, prepare, case, lengths)
+        for index, prediction in zip(misfits, refit, strict=True):
+            outcomes[index] = prediction
+    return outcomes
+
+
+def _refit(
+    loaded: LoadedModel,
+    uploads: list[Upload],
+    prepare: Callable[[Upload], Any],
+    case: str | None,
+    lengths: frozenset[int],
+) -> list[Any]:
+    """Preprocess and read ``uploads`` again under ``lengths`` (in a worker thread)."""
+    return list(loaded.solve_with_lengths(np.stack([prepare(u) for u in uploads]), case, lengths))
 
 
 def _json(body: dict[str, Any]) -> Response:
@@ -214,8 +263,16 @@ def _json(body: dict[str, Any]) -> Response:
     return Response(json.dumps(body, separators=(",", ":")), media_type="application/json")
 
 
-def _result(prediction: Any, model: str, start: float, case: str | None) -> dict[str, Any]:
+def _result(
+    prediction: Any,
+    model: str,
+    start: float,
+    case: str | None,
+    lengths: frozenset[int] | None = None,
+) -> dict[str, Any]:
     body = {**prediction.to_dict(), "model": model, "case": case or "sensitive"}
+    if lengths is not None:
+        body["length"] = length_text(lengths)
     return {**body, "elapsed_ms": _elapsed_ms(start)}
 
 

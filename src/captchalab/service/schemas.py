@@ -4,11 +4,17 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr
 
 _CASE_HELP = (
     "'insensitive' for sites that ignore case: both cases of a letter count together and the "
     "answer is lower case; 'sensitive' (the default) reads case as the model does"
+)
+
+
+_LENGTH_HELP = (
+    "the answer's length when the site always uses it: 5, '4-6' or '4,6'. An answer of "
+    "another length gives way to the most probable one that fits (CTC and fixed-length models)"
 )
 
 
@@ -18,6 +24,7 @@ class SolveRequest(BaseModel):
     image: str = Field(description="base64 image bytes, or a data: URL")
     model: str | None = Field(default=None, description="model name (default: the first)")
     case: Literal["sensitive", "insensitive"] | None = Field(default=None, description=_CASE_HELP)
+    length: StrictInt | StrictStr | None = Field(default=None, description=_LENGTH_HELP)
 
 
 class BatchRequest(BaseModel):
@@ -26,6 +33,7 @@ class BatchRequest(BaseModel):
     images: list[str] = Field(description="base64 images, or data: URLs")
     model: str | None = None
     case: Literal["sensitive", "insensitive"] | None = Field(default=None, description=_CASE_HELP)
+    length: StrictInt | StrictStr | None = Field(default=None, description=_LENGTH_HELP)
 
 
 class SolveResult(BaseModel):
@@ -35,6 +43,9 @@ class SolveResult(BaseModel):
     model: str
     case: Literal["sensitive", "insensitive"] = Field(
         default="sensitive", description="the case policy the answer was read with"
+    )
+    length: str | None = Field(
+        default=None, description="the answer lengths it was read with (when asked), e.g. '4-6'"
     )
     elapsed_ms: float
 
@@ -90,6 +101,7 @@ def _request_body(item_schema: dict[str, object], json_model: type[BaseModel]) -
 
 
 _CASE_FIELD = {"type": "string", "enum": ["sensitive", "insensitive"], "description": _CASE_HELP}
+_LENGTH_FIELD = {"type": "string", "description": _LENGTH_HELP}
 
 SOLVE_BODY = _request_body(
     {
@@ -99,6 +111,7 @@ SOLVE_BODY = _request_body(
             "image": {"type": "string", "format": "binary"},
             "model": {"type": "string"},
             "case": _CASE_FIELD,
+            "length": _LENGTH_FIELD,
         },
     },
     SolveRequest,
@@ -112,6 +125,7 @@ BATCH_BODY = _request_body(
             "images": {"type": "array", "items": {"type": "string", "format": "binary"}},
             "model": {"type": "string"},
             "case": _CASE_FIELD,
+            "length": _LENGTH_FIELD,
         },
     },
     BatchRequest,
@@ -146,6 +160,17 @@ MODEL_QUERY = {
                 "title": "Case",
             },
             "description": _CASE_HELP + "; a body field takes precedence",
+        },
+        {
+            "name": "length",
+            "in": "query",
+            "required": False,
+            "schema": {
+                "anyOf": [{"type": "string"}, {"type": "null"}],
+                "description": _LENGTH_HELP + "; a body field takes precedence",
+                "title": "Length",
+            },
+            "description": _LENGTH_HELP + "; a body field takes precedence",
         },
     ]
 }

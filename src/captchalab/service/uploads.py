@@ -7,12 +7,14 @@ on); problems with the request as a whole are raised.
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 
 import numpy as np
 from fastapi import Request
 from pydantic import ValidationError
 
 from captchalab.data.preprocess import Preprocessing
+from captchalab.objectives.lengths import format_lengths, parse_lengths
 from captchalab.service import schemas
 from captchalab.service.errors import (
     InvalidRequest,
@@ -30,23 +32,35 @@ CASES = ("sensitive", "insensitive")  # the ``case`` field (``inference.case`` p
 _FORM_LIMITS = {"max_fields": 8, "max_part_size": 4096}
 
 
+@dataclass(frozen=True)
+class BodyFields:
+    """The text fields beside the images (None: not given)."""
+
+    model: str | None = None
+    case: str | None = None
+    length: str | None = None  # as given; ``check_length_field`` parses it
+
+
 async def read_uploads(
     request: Request, limits: UploadLimits, batch: bool, max_images: int = 1
-) -> tuple[list[Upload], str | None, str | None]:
-    """The body's images and its ``model`` and ``case`` fields (``image``, or ``images`` for
-    a batch); a ``case`` other than ``sensitive`` / ``insensitive`` is an InvalidRequest."""
+) -> tuple[list[Upload], BodyFields]:
+    """The body's images (``image``, or ``images`` for a batch) and its ``model``, ``case``
+    and ``length`` fields; a ``case`` other than ``sensitive`` / ``insensitive`` or a bad
+    ``length`` is an InvalidRequest."""
     content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if content_type == "multipart/form-data":
-        uploads, model, case = await _read_multipart(request, limits, max_images, batch)
+        uploads, fields = await _read_multipart(request, limits, max_images, batch)
     elif content_type == "application/json":
-        uploads, model, case = await _read_json(request, batch)
+        uploads, fields = await _read_json(request, batch)
     else:
         raise UnsupportedMediaType("send multipart/form-data or application/json")
     if not uploads:
         raise InvalidRequest(f"no {'images' if batch else 'image'} in the request")
     if len(uploads) > max_images:
         raise InvalidRequest(f"at most {max_images} images per request")
-    return uploads, model, check_case_field(case)
+    check_case_field(fields.case)
+    check_length_field(fields.length)
+    return uploads, fields
 
 
 def check_case_field(case: str | None) -> str | None:
@@ -54,6 +68,21 @@ def check_case_field(case: str | None) -> str | None:
     if case is not None and case not in CASES:
         raise InvalidRequest(f"case must be one of {', '.join(CASES)}, got {case[:40]!r}")
     return case
+
+
+def check_length_field(length: str | None) -> frozenset[int] | None:
+    """``length`` parsed (None: not given), or an InvalidRequest saying what is wrong."""
+    if length is None:
+        return None
+    try:
+        return parse_lengths(length)
+    except ValueError as exc:
+        raise InvalidRequest(f"length: {exc}") from None
+
+
+def length_text(lengths: frozenset[int] | None) -> str | None:
+    """How an answer reports the lengths it was read with: ``"5"``, ``"4-6"``."""
+    return None if lengths is None else format_lengths(lengths)
 
 
 def prepare_upload(
@@ -70,7 +99,7 @@ def prepare_upload(
 
 async def _read_multipart(
     request: Request, limits: UploadLimits, max_images: int, batch: bool
-) -> tuple[list[Upload], str | None, str | None]:
+) -> tuple[list[Upload], BodyFields]:
     field = "images" if batch else "image"
     content_type = request.headers.get("content-type")
     try:  # one file over the limit, so that the count check below reports it as such
@@ -79,16 +108,12 @@ async def _read_multipart(
         )
     except MultipartError as exc:
         raise MalformedBody(str(exc)) from None
-    model = case = None
+    texts: dict[str, str] = {}
     for name, value in items:
-        if name == "model":
-            model = value  # like Starlette's FormData.get: the last one counts
-        elif name == "case":
-            case = value
-    if model is not None and not isinstance(model, str):
-        raise InvalidRequest("model must be a text field")
-    if case is not None and not isinstance(case, str):
-        raise InvalidRequest("case must be a text field")
+        if name in ("model", "case", "length"):  # like Starlette's FormData.get: the last counts
+            if not isinstance(value, str):
+                raise InvalidRequest(f"{name} must be a text field")
+            texts[name] = value
     uploads: list[Upload] = [
         value.data[: limits.max_bytes + 1]
         if isinstance(value, FilePart)
@@ -96,10 +121,10 @@ async def _read_multipart(
         for name, value in items
         if name == field
     ]
-    return uploads, model, case
+    return uploads, BodyFields(**texts)
 
 
-async def _read_json(request: Request, batch: bool) -> tuple[list[Upload], str | None, str | None]:
+async def _read_json(request: Request, batch: bool) -> tuple[list[Upload], BodyFields]:
     try:
         data = json.loads(await request.body())
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
@@ -107,11 +132,16 @@ async def _read_json(request: Request, batch: bool) -> tuple[list[Upload], str |
     try:
         if batch:
             many = schemas.BatchRequest.model_validate(data)
-            return [_decode(text) for text in many.images], many.model, many.case
+            return [_decode(text) for text in many.images], _fields(many)
         one = schemas.SolveRequest.model_validate(data)
-        return [_decode(one.image)], one.model, one.case
+        return [_decode(one.image)], _fields(one)
     except ValidationError as exc:
         raise InvalidRequest(_summarise(exc)) from None
+
+
+def _fields(body: schemas.SolveRequest | schemas.BatchRequest) -> BodyFields:
+    length = body.length
+    return BodyFields(body.model, body.case, None if length is None else str(length))
 
 
 def _decode(text: str) -> Upload:
