@@ -72,6 +72,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--steps", type=int, default=400, help="fine-tuning steps per round")
     parser.add_argument("--top-k", type=int, default=1)
     parser.add_argument("--budget", type=int, default=None, help="checker queries in all")
+    parser.add_argument(
+        "--lengths",
+        action="store_true",
+        help="tell adapt each target's answer lengths (those of its pool's labels)",
+    )
     parser.add_argument("--human", default="50,200", help="human-label baselines")
     parser.add_argument("--threads", type=int, default=None)
     parser.add_argument("--work-dir", type=Path, default=None, help="default: a temp folder")
@@ -140,6 +145,7 @@ def run_target(target: Target, args: argparse.Namespace, work: Path) -> list[tup
     config = AdaptConfig(
         rounds=args.rounds, steps=args.steps, top_k=args.top_k, query_budget=args.budget,
         threads=args.threads,
+        lengths=frozenset(len(label) for _, label in target.pool) if args.lengths else None,
     )  # fmt: skip
     run = work / f"{target.name}_adapt"
     shutil.rmtree(run, ignore_errors=True)

@@ -57,6 +57,9 @@ SETTINGS: dict[str, HardeningSettings] = {
         BASE, mask="glyph"
     ),
     "L-inf 0.15, glyph": replace(BASE, method="linf", mask="glyph", linf=0.15),
+    "L-inf 0.3, glyph, smooth 1, diversity 0.7, momentum 0.9": replace(
+        BASE, method="linf", mask="glyph", smooth=1.0, diversity=0.7, momentum=0.9
+    ),
 }
 
 

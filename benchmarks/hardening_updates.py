@@ -9,7 +9,11 @@ they can be compared round by round:
   diversity, momentum), the setting that met the SR target in `hardening.py`'s ensemble part;
 - `combined_full`: the same over the whole image (`mask: full`), so that the L-inf part also
   touches glyph edges and more of it survives a binarising attacker
-  (`benchmarks/results/hardening_threshold.md`).
+  (`benchmarks/results/hardening_threshold.md`);
+- `glyph`: L-inf alone, on the ink and the pixels near it (`mask: glyph`, the background
+  mask's complement): where the ordinary captcha already varies, so SSIM stays high, and where
+  a change moves the binarised glyph outline;
+- `glyph_combined`: the same with every transfer trick.
 
 Each round, for each protocol: the attacker retrains on captchas hardened by the protocol
 (true labels), answers hardened queries, the substitute is fine-tuned on those answers
@@ -96,10 +100,15 @@ def mean_ssim(ordinary: Sequence[Image.Image], hardened: Sequence[Image.Image]) 
 def protocols(budget: Budget) -> dict[str, HardeningSettings]:
     eps, pixels = budget.levels[-1]
     strong = combined(eps, pixels)
+    glyph = replace(RECOMMENDED, method="linf", linf=eps, mask="glyph")
     return {
         "recommended": RECOMMENDED,
         "combined": strong,
         "combined_full": replace(strong, mask="full"),
+        "glyph": glyph,
+        "glyph_combined": replace(
+            glyph, smooth=strong.smooth, diversity=strong.diversity, momentum=strong.momentum
+        ),
     }
 
 
@@ -229,7 +238,8 @@ def main(argv: Sequence[str] | None = None) -> None:
         "--protocols",
         nargs="+",
         default=None,
-        help="which protocols to run (default: all): recommended combined combined_full",
+        help="which protocols to run (default: all): recommended combined combined_full "
+        "glyph glyph_combined",
     )
     parser.add_argument(
         "--scheme",

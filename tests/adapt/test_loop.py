@@ -77,3 +77,38 @@ def test_cli_adapt_with_a_check_command(tmp_path: Path) -> None:
     elsewhere = [*args[:2], str(tmp_path / "none"), *args[3:6], str(tmp_path / "run2"), *args[7:]]
     missing = CliRunner().invoke(app, elsewhere)
     assert missing.exit_code == 2 and "no images" in missing.output
+
+
+class _Recording(OracleChecker):
+    def __init__(self, labels: dict[str, str]) -> None:
+        super().__init__(labels)
+        self.answers: list[str] = []
+
+    def check(self, image: Path, answer: str) -> bool:
+        self.answers.append(answer)
+        return super().check(image, answer)
+
+
+@pytest.mark.parametrize("top_k", [1, 3])
+def test_a_known_length_sends_only_answers_that_fit(tmp_path: Path, top_k: int) -> None:
+    labels = write_pool(tmp_path / "pool", 40, seed=5)  # every label is 2 digits
+    free, fitted = _Recording(labels), _Recording(labels)
+    base = AdaptConfig(rounds=1, steps=2, batch_size=8, top_k=top_k, threads=1)
+    (plain,) = adapt("default", tmp_path / "pool", free, tmp_path / "free", base)
+    config = AdaptConfig(
+        rounds=1, steps=2, batch_size=8, top_k=top_k, threads=1, lengths=frozenset({2})
+    )
+    (known,) = adapt("default", tmp_path / "pool", fitted, tmp_path / "fitted", config)
+    assert fitted.answers and all(len(answer) == 2 for answer in fitted.answers)
+    assert any(len(answer) != 2 for answer in free.answers)  # the premise: some misfit unasked
+    # an answer that fits is the same either way; one that does not was bound to be rejected
+    assert known.accepted_first >= plain.accepted_first
+    assert known.labels >= plain.labels
+
+
+def test_cli_adapt_refuses_a_bad_length(tmp_path: Path) -> None:
+    write_pool(tmp_path / "pool", 4, seed=7)
+    args = ["adapt", "--images", str(tmp_path / "pool"), "--check", "true"]
+    result = CliRunner().invoke(app, [*args, "-o", str(tmp_path / "run"), "--length", "5-3"])
+    assert result.exit_code == 2 and "runs backwards" in result.output
+    assert not (tmp_path / "run").exists()

@@ -33,6 +33,7 @@ from captchalab.adapt.checkers import Checker
 from captchalab.data.preprocess import preprocess
 from captchalab.inference import Solver
 from captchalab.inference.inputs import expand_inputs
+from captchalab.objectives.decoding import decode
 
 Event = Callable[[dict[str, Any]], None]
 
@@ -47,10 +48,15 @@ class AdaptConfig:
     query_budget: int | None = None  # checker calls in all; None: no limit
     seed: int = 0
     threads: int | None = None
+    # the site's answer lengths (``Solver.with_lengths``): answers of another length are never
+    # sent, since the checker would reject them; None: any length
+    lengths: frozenset[int] | None = None
 
     def __post_init__(self) -> None:
         if self.rounds < 1 or self.steps < 1 or self.top_k < 1:
             raise ValueError("rounds, steps and top_k must be at least 1")
+        if self.lengths is not None and not self.lengths:
+            raise ValueError("lengths, when given, must allow at least one length")
         if self.query_budget is not None and self.query_budget < 0:
             raise ValueError("the query budget cannot be negative")
 
@@ -105,7 +111,7 @@ def adapt(
     queries = 0
     history: list[AdaptRound] = []
     for number in range(1, config.rounds + 1):
-        solver = Solver.load(model_path, threads=config.threads)
+        solver = Solver.load(model_path, threads=config.threads).with_lengths(config.lengths)
         pending = [file for file in files if file not in labels]
         first = second = 0
         for file, answers in zip(pending, _answers(solver, pending, config.top_k), strict=True):
@@ -189,7 +195,13 @@ def _answers(solver: Solver, files: list[Path], top_k: int) -> list[list[str]]:
                 answers.append([])
                 continue
             row = next(rows)
-            answers.append(alternatives(row, solver.charset, solver.metadata.objective, top_k))
+            tried = alternatives(row, solver.charset, solver.metadata.objective, top_k)
+            lengths = solver.lengths
+            if lengths is not None:  # the best answer that fits first, then fitting runner-ups
+                best = decode(row[None], solver.charset, solver.metadata.objective, lengths)
+                fitting = [a for a in tried if len(a) in lengths and a != best[0].text]
+                tried = [best[0].text, *fitting][:top_k]
+            answers.append(tried)
     return answers
 
 

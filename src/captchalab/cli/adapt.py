@@ -36,6 +36,13 @@ def adapt(
     batch_size: Annotated[int, typer.Option(min=1, help="Images per fine-tuning step.")] = 32,
     lr: Annotated[float, typer.Option(help="Fine-tuning learning rate.")] = 5e-4,
     threads: Annotated[int | None, typer.Option(help="CPU threads (default: all).")] = None,
+    length: Annotated[
+        str | None,
+        typer.Option(
+            help="The site's answer length (5, 4-6 or 4,6): answers of another length are "
+            "never sent, and the best answer that fits is tried instead."
+        ),
+    ] = None,
 ) -> None:
     """Adapt a model to a site: solve every image, send each answer to YOUR checker, fine-tune
     on the accepted answers, repeat. The final model is OUT/model.onnx.
@@ -44,14 +51,19 @@ def adapt(
 
     Examples:\n
       captchalab adapt --images site/ --check ./check.sh -o runs/site --rounds 3\n
-      captchalab adapt --images site/ --check http://127.0.0.1:9000/check -o runs/site --top-k 3
+      captchalab adapt --images site/ --check http://127.0.0.1:9000/check -o runs/site --top-k 3\n
+      captchalab adapt --images site/ --check ./check.sh -o runs/site --length 5
     """
     from captchalab.adapt import AdaptConfig, CheckerError, make_checker
     from captchalab.adapt import adapt as run_adapt
+    from captchalab.objectives.lengths import parse_lengths
 
     try:
         checker = make_checker(check)
-        config = AdaptConfig(rounds, steps, batch_size, lr, top_k, budget, threads=threads)
+        lengths = parse_lengths(length) if length is not None else None
+        config = AdaptConfig(
+            rounds, steps, batch_size, lr, top_k, budget, threads=threads, lengths=lengths
+        )
     except ValueError as exc:
         raise fail(str(exc)) from exc
 
