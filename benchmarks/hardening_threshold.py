@@ -32,6 +32,7 @@ from PIL import Image
 
 from captchalab.adversarial.cleaning import binarise
 from captchalab.adversarial.engine import Hardener
+from captchalab.adversarial.gallery import GalleryRow, write_gallery
 from captchalab.adversarial.settings import HardeningSettings
 from captchalab.adversarial.survival import survival
 from captchalab.adversarial.usability import glyph_energy_share, ssim
@@ -86,6 +87,13 @@ def main(argv: Sequence[str] | None = None) -> None:
         default=REPO_ROOT / "benchmarks" / "results" / "hardening_threshold.md",
         help="markdown report",
     )
+    parser.add_argument(
+        "--gallery",
+        type=Path,
+        default=None,
+        help="folder for gallery.html and gallery.png, three captchas per setting (default: "
+        "docs/hardening/threshold_SCHEME)",
+    )
     args = parser.parse_args(argv)
     if args.count < 1:
         parser.error("--count must be at least 1")
@@ -111,6 +119,7 @@ def main(argv: Sequence[str] | None = None) -> None:
 
     ordinary_unseen = unseen_rates(images)
     rows = []
+    gallery: list[GalleryRow] = []
     chosen = {
         name: settings
         for name, settings in SETTINGS.items()
@@ -121,6 +130,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     for name, settings in chosen.items():
         hardened = Hardener.load(SUBSTITUTE, settings).harden(images, texts, args.seed)
         matched = list(zip(images, hardened, strict=True))
+        gallery.append(GalleryRow(name, images[:3], hardened[:3]))
         counts = [survival(a, b) for a, b in matched]
         rows.append(
             [
@@ -171,6 +181,14 @@ def main(argv: Sequence[str] | None = None) -> None:
         ),
     ]
     publish("\n".join(lines) + "\n", args.out)
+    folder = args.gallery or REPO_ROOT / "docs" / "hardening" / f"threshold_{args.scheme}"
+    write_gallery(
+        gallery,
+        folder / "gallery.html",
+        folder / "gallery.png",
+        f"{args.scheme}: hardened against the default model (hardening_threshold.py)",
+    )
+    print(f"wrote {folder / 'gallery.html'} and gallery.png")
 
 
 if __name__ == "__main__":

@@ -11,7 +11,9 @@ from PIL import Image
 
 from captchalab.adversarial.gallery import GalleryRow, write_gallery
 
-DOCS_GALLERY = Path(__file__).resolve().parents[2] / "docs" / "hardening" / "gallery.html"
+DOCS = Path(__file__).resolve().parents[2] / "docs" / "hardening"
+# hardening.py's gallery, and hardening_threshold.py's for each scheme it was run on
+GALLERIES = [DOCS / "gallery.html", *sorted(DOCS.glob("threshold_*/gallery.html"))]
 
 
 def test_gallery_is_self_contained(tmp_path: Path, captchas) -> None:
@@ -27,17 +29,18 @@ def test_gallery_is_self_contained(tmp_path: Path, captchas) -> None:
     shutil.which("chromium") is None and not os.environ.get("CI"),
     reason="Debian chromium is not installed (apt-get install -y chromium)",
 )
-def test_checked_in_gallery_renders_in_chromium(tmp_path: Path) -> None:
+@pytest.mark.parametrize("gallery", GALLERIES, ids=lambda p: p.parent.name)
+def test_checked_in_gallery_renders_in_chromium(tmp_path: Path, gallery: Path) -> None:
     from playwright.sync_api import sync_playwright
 
-    assert DOCS_GALLERY.exists(), "run benchmarks/hardening.py to write the gallery"
+    assert gallery.exists(), "run benchmarks/hardening.py to write the gallery"
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(
             executable_path=shutil.which("chromium"), args=["--no-sandbox", "--disable-gpu"]
         )
         try:
             page = browser.new_page()
-            page.goto(DOCS_GALLERY.as_uri())
+            page.goto(gallery.as_uri())
             sizes = page.eval_on_selector_all(
                 "img", "els => els.map(e => [e.complete, e.naturalWidth, e.naturalHeight])"
             )
@@ -45,7 +48,11 @@ def test_checked_in_gallery_renders_in_chromium(tmp_path: Path) -> None:
         finally:
             browser.close()
     assert len(sizes) >= 6
-    assert all(done and width == 240 and height == 80 for done, width, height in sizes)
+    # every image decoded, at the scheme's size with pixels doubled (merged4: 120x40)
+    assert all(done for done, _, _ in sizes)
+    assert len({(width, height) for _, width, height in sizes}) == 1
+    if gallery.parent.name in ("hardening", "threshold_merged4"):
+        assert sizes[0][1:] == [240, 80]
     assert (tmp_path / "gallery.png").stat().st_size > 1000
 
 

@@ -13,7 +13,11 @@ import hardening_threshold  # noqa: E402
 
 def test_threshold_report(tmp_path: Path) -> None:
     out = tmp_path / "threshold.md"
-    hardening_threshold.main(["--count", "2", "--out", str(out)])
+    gallery = tmp_path / "gallery"
+    hardening_threshold.main(["--count", "2", "--out", str(out), "--gallery", str(gallery)])
+    page = (gallery / "gallery.html").read_text()
+    assert page.count("data:image/png;base64,") == 2 * 2 * len(hardening_threshold.SETTINGS)
+    assert (gallery / "gallery.png").stat().st_size > 1000
     text = out.read_text()
     rows = [line for line in text.splitlines() if line.startswith("| L") or "mixture" in line]
     assert len([r for r in rows if r.startswith("|")]) == len(hardening_threshold.SETTINGS)
