@@ -58,9 +58,12 @@ SETTINGS: dict[str, HardeningSettings] = {
         BASE, mask="glyph"
     ),
     "L-inf 0.15, glyph": replace(BASE, method="linf", mask="glyph", linf=0.15),
-    "L-inf 0.3, glyph, smooth 1, diversity 0.7, momentum 0.9": replace(
-        BASE, method="linf", mask="glyph", smooth=1.0, diversity=0.7, momentum=0.9
-    ),
+    **{
+        f"L-inf {eps:g}, glyph, smooth 1, diversity 0.7, momentum 0.9": replace(
+            BASE, method="linf", mask="glyph", linf=eps, smooth=1.0, diversity=0.7, momentum=0.9
+        )
+        for eps in (0.3, 0.2, 0.15, 0.1)
+    },
 }
 
 
