@@ -53,7 +53,12 @@ def harden(
     linf: Annotated[float, typer.Option(help="L-inf budget on [0, 1] pixels (<= 0.3).")] = 0.3,
     l0: Annotated[int, typer.Option(help="L0 budget: pixels changed (<= 100).")] = 100,
     mask: Annotated[
-        str, typer.Option(help="background (away from glyph ink), full, or an area like 0.25.")
+        str,
+        typer.Option(
+            help="background (away from glyph ink), glyph (the ink and the pixels near it: "
+            "high SSIM, survives binarisation; L0 stays in the background), full, or an area "
+            "like 0.25."
+        ),
     ] = "background",
     masks: Annotated[int, typer.Option(help="Non-overlapping masks of the mixture method.")] = 4,
     steps: Annotated[int, typer.Option(help="Iterative steps (alpha = eps / steps).")] = 10,
