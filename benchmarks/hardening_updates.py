@@ -24,7 +24,8 @@ it stays high, the re-hardening did not even fool the model it was computed on.
     python benchmarks/hardening_updates.py --work runs/hardening_updates   # about an hour
     python benchmarks/hardening_updates.py --quick                         # minutes
 
-Models and finished rounds are kept in --work: a killed run continues where it stopped.
+Models and finished rounds are kept in --work: a killed run continues where it stopped, and
+the report also shows the rounds of protocols an earlier invocation ran in the same --work.
 """
 
 from __future__ import annotations
@@ -210,6 +211,8 @@ def report(
     ]
     for name, rounds in results.items():
         lines += [f"## {name}: {label(settings[name])}, mask {settings[name].mask}", ""]
+        if len(rounds) < b.rounds:
+            lines += [f"{len(rounds)} of {b.rounds} rounds: restored from --work, not run on.", ""]
         rows = [
             [
                 str(i),
@@ -287,7 +290,12 @@ def main(argv: Sequence[str] | None = None) -> None:
             results[name] = run_protocol(
                 bench, name, settings, runs["substitute"], runs["attacker"], up_to
             )
-    report(out, budget, chosen, results, (time.perf_counter() - started) / 60)
+    everything = protocols(budget)
+    for name in everything:  # protocols run by an earlier invocation in this --work
+        saved = work / "rounds" / f"{name}.json"
+        if name not in results and saved.exists():
+            results[name] = json.loads(saved.read_text())
+    report(out, budget, everything, results, (time.perf_counter() - started) / 60)
 
 
 if __name__ == "__main__":
