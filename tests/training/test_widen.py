@@ -45,7 +45,10 @@ def test_the_old_classes_keep_their_logits(
     model.eval(), wide.eval()
     before, after = model(images), wide(images)
     assert after.shape[-1] == old + 2
-    torch.testing.assert_close(after[..., :old], before, rtol=0, atol=0)
+    # The same weights, but the output layer is a wider matmul: BLAS may pick another kernel
+    # for it and round differently in the last bit (1e-7 measured on an AMD EPYC), so equal
+    # up to float32 rounding; a changed old row would move these logits by far more.
+    torch.testing.assert_close(after[..., :old], before, rtol=0, atol=1e-6)
 
 
 def test_the_attention_start_token_moves_to_the_end(
