@@ -61,9 +61,19 @@ def test_two_processes_compute_the_gradient_of_one_on_the_same_global_batch(
 
     out = tmp_path / "gradients.json"
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
-    command = torchrun(2, str(WORKER), str(out))
-    result = subprocess.run(command, capture_output=True, text=True, timeout=300, env=env)
-    assert result.returncode == 0, result.stderr[-2000:]
+    result = subprocess.run(
+        torchrun(2, str(WORKER), str(out)), capture_output=True, text=True, timeout=300, env=env
+    )
+    if result.returncode != 0 and "Signal 6 (SIGABRT)" in result.stderr:
+        # A worker killed by an abort inside the gloo runtime (seen in fresh-clone CI runs on an
+        # AMD EPYC machine, never alone) is launched once more on a new port; a wrong gradient
+        # fails the comparisons below, not the launch.
+        first = result.stderr
+        result = subprocess.run(
+            torchrun(2, str(WORKER), str(out)), capture_output=True, text=True, timeout=300, env=env
+        )
+        assert result.returncode == 0, first[:2500] + "\n...\n" + result.stderr[:2500]
+    assert result.returncode == 0, result.stderr[:2500] + "\n...\n" + result.stderr[-1500:]
     found = json.loads(out.read_text())
     assert found["ddp_texts"] == found["single_texts"]  # the slices make up the global batch
     assert len(found["single_texts"]) == 8
