@@ -18,6 +18,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from bench_common import KAGGLE_DIR, command_line, machine_lines, markdown_table, percent, publish
+from case_policy import texts
 
 from captchalab.evaluation import evaluate_predictions
 from captchalab.evaluation.release import BenchmarkSet, scheme_set, split_set
@@ -46,15 +47,6 @@ def hinted(solver: Solver, bench: BenchmarkSet, hint: str) -> Solver:
     if "length" in hint:
         solver = solver.with_lengths(lengths)
     return solver
-
-
-def texts(solver: Solver, bench: BenchmarkSet) -> list[str]:
-    images = list(bench.images)
-    return [
-        p.text
-        for start in range(0, len(images), 64)
-        for p in solver.solve(images[start : start + 64])
-    ]
 
 
 def main(argv: list[str] | None = None) -> None:
