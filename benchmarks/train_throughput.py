@@ -23,7 +23,6 @@ import statistics
 import tempfile
 import time
 from collections.abc import Callable, Sequence
-from contextlib import nullcontext
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -37,6 +36,7 @@ from captchalab.objectives import create_objective
 from captchalab.schemes import get_scheme
 from captchalab.training.augment import augment_batch
 from captchalab.training.config import TrainConfig, load_config
+from captchalab.training.precision import autocast, cpu_flags, describe_simd
 from captchalab.training.run_data import preprocessing_of
 from captchalab.training.trainer import train
 
@@ -46,7 +46,7 @@ DEFAULT_CONFIGS = [
     "configs/experiments/seed_words_attention.yaml",
 ]
 STEP_VARIANTS = ("base", "threads1", "threads2", "no_channels_last", "compile", "bf16")
-TRAIN_VARIANTS = ("workers0", "workers1", "cache", "cache_threads2")
+TRAIN_VARIANTS = ("workers0", "workers1", "cache", "cache_threads2", "cache_threads2_bf16")
 
 
 @dataclass(frozen=True)
@@ -119,8 +119,7 @@ class StepBench:
 
     def step(self) -> None:
         torch.set_num_threads(self.setup.threads)
-        autocast = torch.autocast("cpu", dtype=torch.bfloat16) if self.setup.bf16 else nullcontext()
-        with autocast:
+        with autocast("bf16" if self.setup.bf16 else "float32", "cpu"):
             logits = (
                 self.forward(self.images)
                 if self.teacher is None
@@ -174,6 +173,13 @@ def trainer_rate(config: TrainConfig, variant: str, steps: int) -> float:
         "cache": {"workers": 0, "cache_size": 2 * config.batch_size},
         # both cores on the model step (faster on an idle machine, slower on a loaded one)
         "cache_threads2": {"workers": 0, "cache_size": 2 * config.batch_size, "threads": 2},
+        # and bf16 autocast (pays off only with AVX512-BF16 or AMX; see training/precision.py)
+        "cache_threads2_bf16": {
+            "workers": 0,
+            "cache_size": 2 * config.batch_size,
+            "threads": 2,
+            "precision": "bf16",
+        },
     }
     run_config = replace(
         config,
@@ -195,17 +201,6 @@ def trainer_rate(config: TrainConfig, variant: str, steps: int) -> float:
         raise ValueError("trainer benchmark needs at least 3 steps")
     # skip the first two steps: DataLoader start-up and first-touch allocations
     return (len(stamps) - 2) * config.batch_size / (stamps[-1] - stamps[1])
-
-
-def cpu_flags() -> str:
-    """The vector extensions that decide whether bf16 and wide SIMD can pay off."""
-    try:
-        text = Path("/proc/cpuinfo").read_text()
-    except OSError:
-        return "unknown"
-    flags = set(next((ln for ln in text.splitlines() if ln.startswith("flags")), "").split())
-    wanted = ("avx2", "fma", "avx512f", "avx512_bf16", "amx_bf16")
-    return ", ".join(f"{flag} {'yes' if flag in flags else 'no'}" for flag in wanted)
 
 
 def spread(values: Sequence[float]) -> str:
@@ -254,7 +249,8 @@ def write_report(
         "",
         *machine_lines(["torch", "numpy"]),
         f"- command: `{command_line()}`",
-        f"- torch default intra-op threads: {default_threads}; CPU flags: {cpu_flags()}",
+        f"- torch default intra-op threads: {default_threads}; "
+        f"CPU flags: {describe_simd(cpu_flags())}",
         "",
         "Median over rounds, with the min-max spread in brackets.",
         "",

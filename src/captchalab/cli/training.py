@@ -65,6 +65,13 @@ def train(
         int | None,
         typer.Option(min=1, help="torch intra-op threads (default: the config's, else all cores)."),
     ] = None,
+    precision: Annotated[
+        str | None,
+        typer.Option(
+            help="float32, or bf16 autocast: about 2x faster on CPUs with AVX512-BF16/AMX and "
+            "on GPUs, several times slower on AVX2-only CPUs (default: the config's, float32)."
+        ),
+    ] = None,
 ) -> None:
     """Train a recogniser on a scheme or a labelled folder (runs under torchrun unchanged).
 
@@ -100,6 +107,7 @@ def train(
             eval_every=eval_every,
             checkpoint_every=checkpoint_every,
             threads=threads,
+            precision=precision,
         )
     except (ValueError, FileNotFoundError) as exc:
         raise fail(str(exc)) from exc

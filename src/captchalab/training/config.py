@@ -54,6 +54,7 @@ class TrainConfig:
     workers: int = 0  # DataLoader workers for on-the-fly rendering
     threads: int | None = None  # torch intra-op threads (default: all cores)
     channels_last: bool = True
+    precision: Literal["float32", "bf16"] = "float32"  # bf16: autocast (native bf16 CPUs, GPUs)
 
     def __post_init__(self) -> None:
         if self.scheme is None and self.data is None:
@@ -62,6 +63,8 @@ class TrainConfig:
             raise ValueError(
                 f"schedule must be onecycle, cosine or constant, not {self.schedule!r}"
             )
+        if self.precision not in ("float32", "bf16"):
+            raise ValueError(f"precision must be float32 or bf16, not {self.precision!r}")
         for name in ("batch_size", "max_steps"):
             if getattr(self, name) < 1:
                 raise ValueError(f"{name}: must be positive, got {getattr(self, name)!r}")

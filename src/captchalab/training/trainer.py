@@ -35,6 +35,7 @@ from captchalab.training.checkpoint import (
 )
 from captchalab.training.config import TrainConfig
 from captchalab.training.grow import grow_model
+from captchalab.training.precision import autocast, precision_warning
 from captchalab.training.predict import predict_arrays
 from captchalab.training.run_data import (
     Progress,
@@ -90,6 +91,9 @@ def _train(
 ) -> dict[str, Any]:
     if config.threads:
         torch.set_num_threads(config.threads)
+    slow = precision_warning(config.precision, info.device)
+    if slow and info.is_main:
+        log.warning("%s", slow)
     torch.manual_seed(config.seed + info.rank)
     meta, model, data = _setup_model(config, run_dir, progress)
     objective = create_objective(meta.objective, data.charset, data.max_length)
@@ -249,10 +253,13 @@ class _Loop:
         for group in self.optimizer.param_groups:
             group["lr"] = lr
         teacher = self.objective.teacher_forcing_targets(texts)
-        logits = (
-            self.model(images) if teacher is None else self.model(images, teacher.to(images.device))
-        )
-        loss = self.objective.loss(logits, texts)
+        with autocast(config.precision, images.device):
+            logits = (
+                self.model(images)
+                if teacher is None
+                else self.model(images, teacher.to(images.device))
+            )
+            loss = self.objective.loss(logits.float(), texts)
         self.optimizer.zero_grad(set_to_none=True)
         loss.backward()
         nn.utils.clip_grad_norm_(self.model.parameters(), config.grad_clip)
