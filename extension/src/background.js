@@ -9,7 +9,7 @@ import * as ort from "./ort/ort.wasm.bundle.min.mjs";
 import { captureScale, cropPixels, cropRect, trimUniformBorder } from "./lib/geometry.js";
 import { LocalModel } from "./lib/local.js";
 import { solveOnServer } from "./lib/server.js";
-import { normalizeSettings } from "./lib/settings.js";
+import { normalizeSettings, readingHints } from "./lib/settings.js";
 
 ort.env.wasm.numThreads = 1; // a service worker is not cross-origin isolated: no threads
 ort.env.wasm.proxy = false;
@@ -175,7 +175,7 @@ export async function solvePixels(rgba, width, height, settings, canvas = null) 
     return solveOnServer(png, settings);
   }
   const model = await localModel(settings);
-  const answer = await model.solve(rgba, width, height);
+  const answer = await model.solve(rgba, width, height, readingHints(settings));
   return { text: answer.text, confidence: answer.confidence, model: model.name };
 }
 

@@ -27,6 +27,9 @@ async function load() {
   $("apiKey").value = settings.apiKey;
   $("serverModel").value = settings.serverModel;
   $("threshold").value = Math.round(settings.threshold * 100);
+  $("caseInsensitive").checked = settings.caseInsensitive === true;
+  $("symbols").value = settings.symbols;
+  $("length").value = settings.length;
   $("model-name").textContent = settings.customModelName || "the shipped default model";
   $("cors-hint").textContent = `CAPTCHALAB_CORS_ORIGINS=${location.origin}`;
   showMode();
@@ -83,6 +86,9 @@ form.addEventListener("submit", async (event) => {
     apiKey: $("apiKey").value,
     serverModel: $("serverModel").value.trim(),
     threshold: Number($("threshold").value) / 100,
+    caseInsensitive: $("caseInsensitive").checked,
+    symbols: $("symbols").value.trim(),
+    length: $("length").value.trim(),
   };
   try {
     normalizeSettings(values);

@@ -25,6 +25,22 @@ test("a solve posts the image with the key and the model, and returns the answer
   assert.ok(seen.init.body.get("image") instanceof Blob);
 });
 
+test("reading hints go as the API's case and length fields, only when set", async () => {
+  const bodies = [];
+  const fetchImpl = async (url, init) => {
+    bodies.push(init.body);
+    return new Response(JSON.stringify({ text: "ab12", confidence: 0.9, model: "default" }));
+  };
+  const base = { serverUrl: "http://127.0.0.1:8000", apiKey: "" };
+  await solveOnServer(png, { ...base, caseInsensitive: true, length: "4-6" }, fetchImpl);
+  await solveOnServer(png, { ...base, caseInsensitive: false, symbols: "", length: "" }, fetchImpl);
+  assert.equal(bodies[0].get("case"), "insensitive");
+  assert.equal(bodies[0].get("length"), "4-6");
+  assert.deepEqual([...bodies[1].keys()], ["image"]);
+  await assert.rejects(solveOnServer(png, { ...base, symbols: "abc" }, fetchImpl), /local mode only/);
+  assert.equal(bodies.length, 2); // nothing was sent with symbols the server would ignore
+});
+
 test("a server under a path prefix keeps it", async () => {
   let seen;
   const fetchImpl = async (url) => {

@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import base64
 import gzip
+import importlib.util
 import json
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 import numpy as np
@@ -22,6 +24,7 @@ from captchalab.data.preprocess import Preprocessing, load_image, to_array
 from captchalab.inference import Solver
 
 FIXTURES = Path(__file__).resolve().parents[2] / "extension/test/fixtures/parity.json.gz"
+SCRIPT = Path(__file__).resolve().parents[2] / "scripts/extension_fixtures.py"
 STALE = "stale extension fixtures: run `python scripts/extension_fixtures.py`"
 
 
@@ -51,3 +54,36 @@ def test_answers_are_the_default_models(fixtures: dict[str, Any]) -> None:
     for entry, answer in zip(fixtures["images"], answers, strict=True):
         assert answer.text == entry["answer"]["text"], (entry["name"], STALE)
         assert abs(answer.confidence - entry["answer"]["confidence"]) < 1e-6, STALE
+
+
+def _script() -> ModuleType:
+    spec = importlib.util.spec_from_file_location("extension_fixtures", SCRIPT)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _same_answer(stored: dict[str, Any], fresh: dict[str, Any]) -> bool:
+    if "error" in stored or "error" in fresh:
+        return stored == fresh
+    return (
+        stored["hints"] == fresh["hints"]
+        and stored["text"] == fresh["text"]
+        and abs(stored["confidence"] - fresh["confidence"]) < 1e-6
+    )
+
+
+def test_reading_hints_are_the_solvers(fixtures: dict[str, Any]) -> None:
+    script = _script()
+    assert fixtures["named_charsets"] == script.NAMED_CHARSETS, STALE
+    assert fixtures["length_specs"] == script.length_specs(), STALE
+    for stored, fresh in zip(fixtures["hints"], script.hint_cases(), strict=True):
+        assert stored["logits"] == fresh["logits"], STALE
+        pairs = zip(stored["answers"], fresh["answers"], strict=True)
+        assert all(_same_answer(a, b) for a, b in pairs), (stored["objective"], STALE)
+    solver = Solver.load("default")
+    for entry in fixtures["images"]:
+        model_input = to_array(load_image(_image(entry)), solver.preprocessing)[None]
+        pairs = zip(entry["hinted"], script.image_hints(solver, model_input), strict=True)
+        assert all(_same_answer(a, b) for a, b in pairs), (entry["name"], STALE)

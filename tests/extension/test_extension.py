@@ -28,6 +28,7 @@ from captchalab.training.config import TEST_SEED
 from .conftest import MARGIN, Browser, Captcha, b64, free_port, png_bytes
 
 PARITY_IMAGES = 50
+HINT_IMAGES = 10
 SENTINEL = "clipboard before"
 ON_REGION = """([id, rect, viewport]) => chrome.tabs.get(id).then(
   (tab) => captchalab.onRegion(id, tab.windowId, rect, viewport))"""
@@ -221,6 +222,29 @@ def test_local_server_and_python_answers_are_identical(
         assert abs(a["confidence"] - b["confidence"]) < 1e-3
 
 
+def test_a_site_that_ignores_case_gets_the_solvers_lower_case_answers(
+    browser: Browser, server: str, solver: Solver
+) -> None:
+    """The reading hint "The site ignores case" (``caseInsensitive``): local mode folds both
+    cases of each letter as ``Solver.case_insensitive()`` does, server mode sends
+    ``case=insensitive``."""
+    scheme = get_scheme("mix")
+    images = [png_bytes(scheme.sample_at(TEST_SEED, 100 + i)[0]) for i in range(HINT_IMAGES)]
+    assert any(p.text != p.text.lower() for p in solver.solve(images))  # work for the hint
+    folded = solver.case_insensitive().solve(images)
+    encoded = [b64(image) for image in images]
+    browser.set_settings(mode="local", caseInsensitive=True)
+    try:
+        local = browser.call(SOLVE_ALL, [encoded, "local", server])
+        remote = browser.call(SOLVE_ALL, [encoded, "server", server])
+    finally:
+        browser.set_settings(mode="local")
+    assert [r["text"] for r in local] == [p.text for p in folded] == [r["text"] for r in remote]
+    assert all(r["text"] == r["text"].lower() for r in local)
+    for answer, expected in zip(local, folded, strict=True):
+        assert abs(answer["confidence"] - expected.confidence) < 1e-3
+
+
 def test_options_page(browser: Browser, shots: Path) -> None:
     browser.set_settings(mode="server", serverUrl="http://127.0.0.1:8000", threshold=0.6)
     page = browser.context.new_page()
@@ -229,12 +253,21 @@ def test_options_page(browser: Browser, shots: Path) -> None:
     page.wait_for_selector("#cors-hint:has-text('chrome-extension://')")
     assert page.locator("input[name=mode][value=server]").is_checked()
     assert page.input_value("#threshold") == "60"
+    assert not page.is_checked("#caseInsensitive") and page.input_value("#length") == ""
     page.check("input[name=mode][value=local]")
     page.fill("#threshold", "70")
+    page.fill("#length", "9-7")
+    page.click("#save")
+    page.wait_for_selector("#status.error:has-text('runs backwards')")
+    page.check("#caseInsensitive")
+    page.fill("#symbols", "@digits")
+    page.fill("#length", " 4-6 ")
     page.click("#save")
     page.wait_for_selector("#status:has-text('Saved')")
     stored = browser.call("() => chrome.storage.local.get(null)")
     assert stored["mode"] == "local" and stored["threshold"] == 0.7
+    hints = (stored["caseInsensitive"], stored["symbols"], stored["length"])
+    assert hints == (True, "@digits", "4-6")
     page.screenshot(path=str(shots / "options.png"), full_page=True)
     page.close()
 

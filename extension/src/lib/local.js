@@ -31,13 +31,17 @@ export class LocalModel {
     return toTensor(rgba, width, height, this.metadata.preprocessing);
   }
 
-  /** RGBA pixels -> {text, confidence, charProbs}. */
-  async solve(rgba, width, height) {
-    return this.solveTensor(this.tensor(rgba, width, height));
+  /**
+   * RGBA pixels -> {text, confidence, charProbs}.
+   * @param {{caseInsensitive?: boolean, symbols?: string, length?: string}} hints the site's
+   *   reading hints (decode.js); none: the model's own reading
+   */
+  async solve(rgba, width, height, hints = {}) {
+    return this.solveTensor(this.tensor(rgba, width, height), hints);
   }
 
   /** A full-width (C, H, W) tensor -> {text, confidence, charProbs}. */
-  async solveTensor(tensor) {
+  async solveTensor(tensor, hints = {}) {
     const spec = this.metadata.preprocessing;
     const { data, width } = modelInput(tensor, spec);
     const input = new this.ort.Tensor("float32", data, [1, spec.channels, spec.height, width]);
@@ -45,6 +49,6 @@ export class LocalModel {
     const outputs = await this.session.run(feeds);
     const logits = outputs[this.session.outputNames[0]];
     const [, steps, classes] = logits.dims;
-    return decode(logits.data, steps, classes, this.metadata);
+    return decode(logits.data, steps, classes, this.metadata, hints);
   }
 }
