@@ -25,20 +25,30 @@ test("a solve posts the image with the key and the model, and returns the answer
   assert.ok(seen.init.body.get("image") instanceof Blob);
 });
 
-test("reading hints go as the API's case and length fields, only when set", async () => {
+test("reading hints go as the API's case, symbols and length fields, only when set", async () => {
   const bodies = [];
   const fetchImpl = async (url, init) => {
     bodies.push(init.body);
     return new Response(JSON.stringify({ text: "ab12", confidence: 0.9, model: "default" }));
   };
   const base = { serverUrl: "http://127.0.0.1:8000", apiKey: "" };
-  await solveOnServer(png, { ...base, caseInsensitive: true, length: "4-6" }, fetchImpl);
+  await solveOnServer(png, { ...base, caseInsensitive: true, symbols: "2345678bcdefgmnpwxy", length: "4-6" }, fetchImpl);
   await solveOnServer(png, { ...base, caseInsensitive: false, symbols: "", length: "" }, fetchImpl);
+  await solveOnServer(png, { ...base, symbols: "@digits" }, fetchImpl);
   assert.equal(bodies[0].get("case"), "insensitive");
+  assert.equal(bodies[0].get("symbols"), "2345678bcdefgmnpwxy");
   assert.equal(bodies[0].get("length"), "4-6");
   assert.deepEqual([...bodies[1].keys()], ["image"]);
-  await assert.rejects(solveOnServer(png, { ...base, symbols: "abc" }, fetchImpl), /local mode only/);
-  assert.equal(bodies.length, 2); // nothing was sent with symbols the server would ignore
+  assert.deepEqual([...bodies[2].entries()].filter(([name]) => name !== "image"), [["symbols", "@digits"]]); // the server expands named sets
+});
+
+test("symbols the server's model cannot read come back as its 422 detail", async () => {
+  const detail = "symbols: model 'default' cannot read '!' (it reads 0123456789)";
+  const settings = { serverUrl: "http://127.0.0.1:8000", apiKey: "", symbols: "12!" };
+  await assert.rejects(
+    solveOnServer(png, settings, reply(422, { error: "invalid_request", detail })),
+    (error) => error.message === `The server answered 422: ${detail}.`,
+  );
 });
 
 test("a server under a path prefix keeps it", async () => {

@@ -33,10 +33,12 @@ test("bad reading hints get clear errors", () => {
   assert.throws(() => normalizeSettings({ length: ["5"] }), /answer length must be text/);
 });
 
-test("allowed symbols are refused in server mode, whose API has no such field", () => {
+test("every reading hint works in server mode too (the API's case, symbols and length)", () => {
   const server = { mode: "server", serverUrl: "http://127.0.0.1:8000" };
-  assert.throws(() => normalizeSettings({ ...server, symbols: "abc" }), /local mode only/);
-  const settings = normalizeSettings({ ...server, caseInsensitive: true, length: "5" });
+  const settings = normalizeSettings({ ...server, caseInsensitive: true, symbols: "abc", length: "5" });
   assert.equal(settings.caseInsensitive, true);
+  assert.equal(settings.symbols, "abc");
   assert.equal(settings.length, "5");
+  assert.equal(normalizeSettings({ ...server, symbols: "@digits" }).symbols, "@digits");
+  assert.throws(() => normalizeSettings({ ...server, symbols: "@nope" }), /unknown symbol set '@nope'/);
 });

@@ -21,6 +21,7 @@ import pytest
 from PIL import Image
 from prometheus_client.parser import text_string_to_metric_families
 
+from captchalab.charset import resolve_symbols
 from captchalab.inference import Solver
 from captchalab.schemes import get_scheme
 from captchalab.training.config import TEST_SEED
@@ -243,6 +244,30 @@ def test_a_site_that_ignores_case_gets_the_solvers_lower_case_answers(
     assert all(r["text"] == r["text"].lower() for r in local)
     for answer, expected in zip(local, folded, strict=True):
         assert abs(answer["confidence"] - expected.confidence) < 1e-3
+
+
+def test_a_sites_symbols_and_length_give_the_solvers_answers_in_both_modes(
+    browser: Browser, server: str, solver: Solver
+) -> None:
+    """The reading hints "Allowed symbols" and "Answer length": local mode decodes as
+    ``Solver.restricted(...).with_lengths(...)`` does, server mode sends ``symbols`` and
+    ``length`` (the named set as typed: the server expands it)."""
+    scheme = get_scheme("mix")
+    images = [png_bytes(scheme.sample_at(TEST_SEED, 100 + i)[0]) for i in range(HINT_IMAGES)]
+    hinted = solver.restricted(resolve_symbols("@alnum_upper")).with_lengths("4-6").solve(images)
+    plain = solver.solve(images)
+    assert [p.text for p in plain] != [p.text for p in hinted]  # work for the hints
+    encoded = [b64(image) for image in images]
+    browser.set_settings(mode="local", symbols="@alnum_upper", length="4-6")
+    try:
+        local = browser.call(SOLVE_ALL, [encoded, "local", server])
+        remote = browser.call(SOLVE_ALL, [encoded, "server", server])
+    finally:
+        browser.set_settings(mode="local")
+    assert [r["text"] for r in local] == [p.text for p in hinted] == [r["text"] for r in remote]
+    for mine, theirs, expected in zip(local, remote, hinted, strict=True):
+        assert abs(mine["confidence"] - expected.confidence) < 1e-3
+        assert abs(theirs["confidence"] - expected.confidence) < 1e-3
 
 
 def test_options_page(browser: Browser, shots: Path) -> None:

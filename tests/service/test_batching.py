@@ -172,6 +172,45 @@ def test_solver_errors_reach_every_waiter() -> None:
     asyncio.run(scenario())
 
 
+def test_submissions_with_their_own_solver_are_batched_apart() -> None:
+    """A request's reading hints bring their own solve function: one call per function in a
+    batch, each item answered by its own; one that fails fails only its items."""
+    plain, hinted = FakeSolver(), FakeSolver()
+
+    def negated(batch: np.ndarray) -> list[float]:
+        return [-answer for answer in hinted(batch)]
+
+    def broken(batch: np.ndarray) -> list[float]:
+        raise RuntimeError("boom")
+
+    async def scenario() -> list[Any]:
+        batcher = MicroBatcher(plain, max_batch_size=8)
+        await batcher.start()
+        plain.release.clear()  # hold a first batch so that the rest queue up together
+        first = asyncio.ensure_future(batcher.submit(_images(1)))
+        await asyncio.sleep(0.05)
+        images = _images(7)
+        waiting = [
+            batcher.submit([images[i]], solve=(None, negated, broken)[i % 3]) for i in range(7)
+        ]
+        gathered = asyncio.gather(*waiting, return_exceptions=True)
+        await asyncio.sleep(0)
+        plain.release.set()
+        try:
+            return [await first, *await gathered]
+        finally:
+            await batcher.stop()
+
+    results = asyncio.run(scenario())
+    assert results[0] == [0.0]
+    for i, result in enumerate(results[1:]):
+        if i % 3 == 2:
+            assert isinstance(result, RuntimeError)
+        else:
+            assert result == [float(i) if i % 3 == 0 else -float(i)]
+    assert plain.batches == [1, 3] and hinted.batches == [2]
+
+
 def test_direct_runner_solves_each_request_alone() -> None:
     solver = FakeSolver()
     sizes: list[int] = []

@@ -1,4 +1,4 @@
-"""Random bytes and random JSON must never make the service answer 5xx."""
+"""Random bytes, random JSON and random reading hints must never make the service answer 5xx."""
 
 from __future__ import annotations
 
@@ -83,3 +83,32 @@ def test_random_content_types(
 ) -> None:
     headers = {"content-type": (prefix + suffix).strip()}
     _assert_client_error_at_most(fuzz_client.post("/v1/solve", content=payload, headers=headers))
+
+
+@FUZZ
+@given(
+    route=ROUTES,
+    symbols=st.text(max_size=20) | st.sampled_from(["@digits", "@", "@@", "0123"]),
+    case=st.none() | st.sampled_from(["insensitive", "sensitive", "x"]),
+    length=st.none() | st.sampled_from(["4", "1-64", "0", "x"]),
+    as_json=st.booleans(),
+)
+def test_random_reading_hints(
+    fuzz_client: TestClient,
+    route: str,
+    symbols: str,
+    case: str | None,
+    length: str | None,
+    as_json: bool,
+) -> None:
+    batch = route.endswith("batch")
+    hints = {"symbols": symbols, "case": case, "length": length}
+    hints = {name: value for name, value in hints.items() if value is not None}
+    if as_json:
+        image = base64.b64encode(image_bytes()).decode()
+        body = {"images": [image]} if batch else {"image": image}
+        response = fuzz_client.post(route, json={**body, **hints})
+    else:
+        files = {"images" if batch else "image": ("f.png", image_bytes())}
+        response = fuzz_client.post(route, files=files, data=hints)
+    _assert_client_error_at_most(response)

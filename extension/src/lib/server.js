@@ -1,6 +1,6 @@
 // Server mode: POST the cropped PNG to captchalab serve's /v1/solve.
 
-import { SERVER_SYMBOLS, serverOrigin } from "./settings.js";
+import { serverOrigin } from "./settings.js";
 
 /** Turn a failed response into a sentence the toast can show. */
 export async function describeFailure(response) {
@@ -25,13 +25,13 @@ export async function describeFailure(response) {
 /**
  * @param {Blob} png the cropped captcha
  * @param {{serverUrl: string, apiKey: string, serverModel: string, caseInsensitive?: boolean,
- *   length?: string}} settings the reading hints go as the API's ``case`` and ``length``
- *   fields, only when set
+ *   symbols?: string, length?: string}} settings the reading hints go as the API's ``case``,
+ *   ``symbols`` and ``length`` fields, only when set (the server checks the symbols against its
+ *   model and answers a 422 for one it cannot read)
  * @returns {Promise<{text: string, confidence: number, model: string}>}
  */
 export async function solveOnServer(png, settings, fetchImpl = fetch) {
   const origin = serverOrigin(settings.serverUrl);
-  if (settings.symbols) throw new Error(SERVER_SYMBOLS); // the API has no such field
   const base = new URL(settings.serverUrl);
   const path = base.pathname.replace(/\/+$/, "");
   const url = new URL(`${origin}${path}/v1/solve`);
@@ -39,6 +39,7 @@ export async function solveOnServer(png, settings, fetchImpl = fetch) {
   const form = new FormData();
   form.append("image", png, "captcha.png");
   if (settings.caseInsensitive) form.append("case", "insensitive");
+  if (settings.symbols) form.append("symbols", settings.symbols);
   if (settings.length) form.append("length", String(settings.length));
   const headers = settings.apiKey ? { "X-API-Key": settings.apiKey } : {};
   let response;

@@ -10,14 +10,11 @@ export const DEFAULTS = Object.freeze({
   serverModel: "", // empty: the server's default model
   threshold: 0.5, // below this confidence, ask for a fresh captcha instead of copying
   // Reading hints, for a site whose captchas follow known rules (the Solver's
-  // case_insensitive, restricted and with_lengths; the API's case and length fields):
+  // case_insensitive, restricted and with_lengths; the API's case, symbols and length fields):
   caseInsensitive: false, // the site ignores case: both cases of a letter count, answers are lower case
   symbols: "", // the only symbols the site uses, e.g. "2345678bcdefgmnpwxy" or "@digits"; "" = any
   length: "", // the answer's length: "5", "4-6" or "4,6"; "" = any
 });
-
-export const SERVER_SYMBOLS =
-  "Allowed symbols work in local mode only (captchalab serve takes no symbols): clear them to read on a server";
 
 /** Merge stored values over the defaults and check them; a clear error for bad ones. */
 export function normalizeSettings(stored) {
@@ -37,7 +34,6 @@ export function readingHints(settings) {
   if (typeof caseInsensitive !== "boolean") throw new Error("'The site ignores case' must be on or off");
   if (typeof symbols !== "string") throw new Error("the allowed symbols must be text, e.g. 2345678bcdefgmnpwxy or @digits");
   if (symbols) resolveSymbols(symbols); // throws for an unknown @name
-  if (symbols && settings.mode === "server") throw new Error(SERVER_SYMBOLS);
   const text = typeof length === "number" ? String(length) : length;
   if (typeof text !== "string") throw new Error("the answer length must be text such as 5, 4-6 or 4,6");
   if (text.trim()) {

@@ -5,7 +5,10 @@ function that turns one into an array (or returns the error that stopped it). On
 per model waits for the first item and takes everything queued, up to ``max_batch_size``; while
 it solves, new submissions queue up for the next batch, so a lone request never waits. Each
 batch is prepared and solved in one worker thread (one thread hop per batch, not per request;
-decoding never runs on the event loop), then each request's future is resolved. Should the
+decoding never runs on the event loop), then each request's future is resolved. A submission may
+bring its own solve function (a request's reading hints: ``LoadedModel.solver_for``); a batch
+makes one call per solve function among its items, and one that fails fails only its items.
+Should the
 worker task itself die (a bug, not a failing solver: that fails only its batch), every waiting
 request gets a 503 at once and a new worker takes over.
 ``DirectRunner`` is the same interface without batching (the benchmark baseline).
@@ -36,14 +39,20 @@ Prepare = Callable[[Any], "np.ndarray | Exception"]
 class Runner(Protocol):
     async def start(self) -> None: ...
     async def stop(self) -> None: ...
-    async def submit(self, inputs: Sequence[Any], prepare: Prepare | None = None) -> list[Any]: ...
+    async def submit(
+        self,
+        inputs: Sequence[Any],
+        prepare: Prepare | None = None,
+        solve: SolveArrays | None = None,
+    ) -> list[Any]: ...
 
 
 @dataclass
 class _Item:
     input: Any  # a (C, H, W) array, or what ``prepare`` turns into one
     future: asyncio.Future[Any]
-    prepare: Prepare | None = None
+    prepare: Prepare | None
+    solve: SolveArrays
 
 
 class MicroBatcher:
@@ -80,11 +89,18 @@ class MicroBatcher:
         self._taken = []
         self._pending.clear()
 
-    async def submit(self, inputs: Sequence[Any], prepare: Prepare | None = None) -> list[Any]:
+    async def submit(
+        self,
+        inputs: Sequence[Any],
+        prepare: Prepare | None = None,
+        solve: SolveArrays | None = None,
+    ) -> list[Any]:
         """Queue all ``inputs`` (or none: raises ``Busy`` when they do not fit) and await them.
 
         Without ``prepare`` the inputs are ``(C, H, W)`` arrays. With it, the worker thread calls
         ``prepare`` on each input first; an exception it returns is that input's answer.
+        ``solve`` reads them instead of the batcher's own ``solve_arrays`` (batched with the
+        other items that bring the same one).
         """
         if self._worker is None or self._worker.done():
             raise NotReady("the model is not running")
@@ -93,7 +109,8 @@ class MicroBatcher:
         if not inputs:
             return []
         loop = asyncio.get_running_loop()
-        items = [_Item(value, loop.create_future(), prepare) for value in inputs]
+        solve = solve or self._solve_arrays
+        items = [_Item(value, loop.create_future(), prepare, solve) for value in inputs]
         self._pending.extend(items)
         self._arrived.set()
         if len(items) == 1:
@@ -136,7 +153,7 @@ class MicroBatcher:
                 _prepare_and_solve,
                 [item.input for item in batch],
                 [item.prepare for item in batch],
-                self._solve_arrays,
+                [item.solve for item in batch],
                 self._on_batch,
             )
         except asyncio.CancelledError:  # stopped mid-batch: nobody may wait forever
@@ -161,18 +178,19 @@ class _Raised:
 def _prepare_and_solve(
     inputs: Sequence[Any],
     prepares: Sequence[Prepare | None],
-    solve_arrays: SolveArrays,
+    solves: Sequence[SolveArrays],
     on_batch: BatchObserver | None,
 ) -> list[Any]:
-    """In a worker thread: prepare each input, solve the prepared ones as one batch.
+    """In a worker thread: prepare each input, solve the prepared ones in one call per solve
+    function (most batches have one).
 
     Returns one outcome per input, in order: a prediction, the exception ``prepare`` returned,
-    or a ``_Raised``. Raises when the solver fails, which fails the whole batch.
+    or a ``_Raised``. Raises when the only solve function fails, which fails the whole batch;
+    with several, one that fails fails its own items (``_Raised``), not its neighbours.
     """
     outcomes: list[Any] = [None] * len(inputs)
-    arrays: list[np.ndarray] = []
-    solved: list[int] = []  # indices of the inputs in ``arrays``
-    for index, (value, prepare) in enumerate(zip(inputs, prepares, strict=True)):
+    groups: dict[SolveArrays, tuple[list[int], list[np.ndarray]]] = {}  # indices, arrays
+    for index, (value, prepare, solve) in enumerate(zip(inputs, prepares, solves, strict=True)):
         if prepare is None:
             prepared: Any = value
         else:
@@ -182,19 +200,33 @@ def _prepare_and_solve(
                 logger.exception("preparing an input failed")
                 prepared = _Raised(exc)
         if isinstance(prepared, np.ndarray):
+            indices, arrays = groups.setdefault(solve, ([], []))
+            indices.append(index)
             arrays.append(prepared)
-            solved.append(index)
         else:
             outcomes[index] = prepared
-    if arrays:
-        if on_batch is not None:
-            on_batch(len(arrays))
-        predictions = solve_arrays(np.stack(arrays))  # B x (C, H, W) -> (B, C, H, W)
-        if len(predictions) != len(arrays):
-            raise RuntimeError(f"solver returned {len(predictions)} answers for {len(arrays)}")
-        for index, prediction in zip(solved, predictions, strict=True):
+    for solve, (indices, arrays) in groups.items():
+        try:
+            predictions = _solve_group(solve, arrays, on_batch)
+        except Exception as exc:
+            if len(groups) == 1:
+                raise
+            logger.exception("a group of %d in a batch failed", len(arrays))
+            predictions = [_Raised(exc)] * len(arrays)
+        for index, prediction in zip(indices, predictions, strict=True):
             outcomes[index] = prediction
     return outcomes
+
+
+def _solve_group(
+    solve: SolveArrays, arrays: list[np.ndarray], on_batch: BatchObserver | None
+) -> Sequence[Any]:
+    if on_batch is not None:
+        on_batch(len(arrays))
+    predictions = solve(np.stack(arrays))  # B x (C, H, W) -> (B, C, H, W)
+    if len(predictions) != len(arrays):
+        raise RuntimeError(f"solver returned {len(predictions)} answers for {len(arrays)}")
+    return predictions
 
 
 def _resolve(batch: Sequence[_Item], outcomes: Sequence[Any]) -> None:
@@ -234,7 +266,12 @@ class DirectRunner:
     async def stop(self) -> None:
         self._running = False
 
-    async def submit(self, inputs: Sequence[Any], prepare: Prepare | None = None) -> list[Any]:
+    async def submit(
+        self,
+        inputs: Sequence[Any],
+        prepare: Prepare | None = None,
+        solve: SolveArrays | None = None,
+    ) -> list[Any]:
         if not self._running:
             raise NotReady("the model is not running")
         if not inputs:
@@ -245,8 +282,8 @@ class DirectRunner:
         self._in_flight += count
         try:
             outcomes = await asyncio.get_running_loop().run_in_executor(
-                None, _prepare_and_solve, inputs, [prepare] * count, self._solve_arrays,
-                self._on_batch,
+                None, _prepare_and_solve, inputs, [prepare] * count,
+                [solve or self._solve_arrays] * count, self._on_batch,
             )  # fmt: skip
         finally:
             self._in_flight -= count

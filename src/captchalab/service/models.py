@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import threading
+from collections import OrderedDict
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 import numpy as np
 
+from captchalab.charset import UnknownSymbolError
 from captchalab.data.preprocess import Preprocessing
 from captchalab.service.batching import DirectRunner, MicroBatcher, Runner
 from captchalab.service.errors import InvalidRequest, NotReady, UnknownModel
@@ -30,6 +33,20 @@ class SolverLike(Protocol):
 
 SolverLoader = Callable[[str, int | None], SolverLike]
 
+# Solver views kept per model (``LoadedModel.solver_for``): requests with the same hints share
+# one, and so share batches; a client cycling through symbol sets only evicts old ones.
+MAX_VIEWS = 64
+
+
+@dataclass(frozen=True, slots=True)
+class Hints:
+    """A request's reading hints (None: not given): the ``case`` policy, the ``symbols`` the
+    answer may use (named sets expanded) and the answer ``lengths``."""
+
+    case: str | None = None
+    symbols: str | None = None
+    lengths: frozenset[int] | None = None
+
 
 def load_solver(path: str, threads: int | None) -> SolverLike:
     from captchalab.inference import Solver
@@ -45,6 +62,9 @@ class LoadedModel:
     # The same model read case-insensitively (``Solver.case_insensitive``), batched on its
     # own; None for a solver that cannot fold case.
     insensitive_runner: Runner | None = None
+    _views: OrderedDict[Hints, Any] = field(default_factory=OrderedDict, repr=False)
+    # solver_for runs on the event loop and in worker threads
+    _views_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def runner_for(self, case: str | None) -> Runner:
         """The runner for a request's ``case`` field (None: case-sensitive)."""
@@ -66,15 +86,45 @@ class LoadedModel:
                 f"model {self.name!r} cannot take a length: it needs a CTC or fixed-length model"
             )
 
-    def solve_with_lengths(
-        self, batch: np.ndarray, case: str | None, lengths: frozenset[int]
-    ) -> Sequence[Any]:
-        """Preprocessed images read under ``lengths`` (and the request's case policy), without
-        the runner: only answers that did not fit come here."""
+    def solver_for(self, hints: Hints) -> Any:
+        """The Solver that reads under ``hints``: a view sharing this model's session
+        (``Solver.restricted``, ``case_insensitive``, ``with_lengths``), kept for reuse so that
+        requests with the same hints share it. An InvalidRequest for hints this model cannot
+        take (a symbol it cannot read, a length for an attention model)."""
+        if hints.symbols is not None:  # order and repeats do not change the view
+            hints = Hints(hints.case, "".join(sorted(set(hints.symbols))), hints.lengths)
+        with self._views_lock:
+            view = self._views.get(hints)
+            if view is not None:
+                self._views.move_to_end(hints)
+                return view
+        view = self._configure(hints)
+        with self._views_lock:
+            self._views[hints] = view
+            if len(self._views) > MAX_VIEWS:
+                self._views.popitem(last=False)
+        return view
+
+    def _configure(self, hints: Hints) -> Any:
         solver: Any = self.solver
-        if case == "insensitive":
+        if hints.symbols is not None:
+            if not callable(getattr(solver, "restricted", None)):
+                raise InvalidRequest(f"model {self.name!r} cannot take symbols")
+            try:
+                solver = solver.restricted(hints.symbols)
+            except UnknownSymbolError as exc:
+                raise InvalidRequest(
+                    f"symbols: model {self.name!r} cannot read {exc.symbol!r} "
+                    f"(it reads {solver.charset.symbols})"
+                ) from None
+        if hints.case == "insensitive":
+            if not callable(getattr(solver, "case_insensitive", None)):
+                raise InvalidRequest(f"model {self.name!r} cannot read case-insensitively")
             solver = solver.case_insensitive()
-        return solver.with_lengths(lengths).solve_arrays(batch)
+        if hints.lengths is not None:
+            self.check_lengths()
+            solver = solver.with_lengths(hints.lengths)
+        return solver
 
     def describe(self, default: bool) -> dict[str, Any]:
         spec = self.solver.preprocessing

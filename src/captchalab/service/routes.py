@@ -21,13 +21,15 @@ from captchalab.service.docs import render_docs
 from captchalab.service.errors import NotReady, ServiceError
 from captchalab.service.images import UploadLimits
 from captchalab.service.metrics import CONTENT_TYPE, ServiceMetrics
-from captchalab.service.models import LoadedModel, ModelRegistry
+from captchalab.service.models import Hints, LoadedModel, ModelRegistry
 from captchalab.service.security import API_KEY_HEADER, AccessGuard, Client
 from captchalab.service.settings import ServiceSettings
 from captchalab.service.uploads import (
+    BodyFields,
     Upload,
     check_case_field,
     check_length_field,
+    check_symbols_field,
     length_text,
     prepare_upload,
     read_uploads,
@@ -108,6 +110,19 @@ def request_lengths(request: Request, body_length: str | None) -> frozenset[int]
     return check_length_field(body_length or request.query_params.get("length"))
 
 
+def request_hints(request: Request, fields: BodyFields) -> Hints:
+    """The request's reading hints: each body field, else its query parameter (documented in
+    ``schemas.MODEL_QUERY``)."""
+    symbols = fields.symbols
+    if symbols is None:
+        symbols = request.query_params.get("symbols")
+    return Hints(
+        fields.case or query_case(request),
+        check_symbols_field(symbols),
+        request_lengths(request, fields.length),
+    )
+
+
 api = APIRouter(prefix="/v1", route_class=GuardedRoute, tags=["solve"])
 ops = APIRouter()  # health and the web pages: no key, no rate limit (see enforce_ops_access)
 
@@ -124,12 +139,12 @@ async def solve(request: Request) -> Response:
     state = get_state(request)
     uploads, fields = await read_uploads(request, state.limits, batch=False)
     loaded = state.registry.get(fields.model or query_model(request))
-    case = fields.case or query_case(request)
-    lengths = request_lengths(request, fields.length)
-    outcome = (await _solve_uploads(loaded, uploads, state.limits, case, lengths))[0]
+    hints = request_hints(request, fields)
+    echo = _hint_fields(loaded, hints)
+    outcome = (await _solve_uploads(loaded, uploads, state.limits, hints))[0]
     if isinstance(outcome, ServiceError):
         raise outcome
-    return _json(_result(outcome, loaded.name, start, case, lengths))
+    return _json(_result(outcome, loaded.name, start, echo))
 
 
 @api.post(
@@ -146,15 +161,15 @@ async def solve_batch(request: Request) -> Response:
     uploads, fields = await read_uploads(request, state.limits, True, max_images)
     state.guard.charge(request.scope[_CLIENT], len(uploads) - 1)  # one token per image
     loaded = state.registry.get(fields.model or query_model(request))
-    case = fields.case or query_case(request)
-    lengths = request_lengths(request, fields.length)
+    hints = request_hints(request, fields)
+    echo = _hint_fields(loaded, hints)
     results: list[dict[str, Any]] = []
-    for outcome in await _solve_uploads(loaded, uploads, state.limits, case, lengths):
+    for outcome in await _solve_uploads(loaded, uploads, state.limits, hints):
         if isinstance(outcome, ServiceError):
             state.metrics.count_error(outcome.kind)
             results.append(outcome.to_dict())
         else:
-            results.append(_result(outcome, loaded.name, start, case, lengths))
+            results.append(_result(outcome, loaded.name, start, echo))
     return _json({"results": results, "model": loaded.name, "elapsed_ms": _elapsed_ms(start)})
 
 
@@ -208,30 +223,35 @@ ROUTERS = (api, ops)
 
 
 async def _solve_uploads(
-    loaded: LoadedModel,
-    uploads: list[Upload],
-    limits: UploadLimits,
-    case: str | None = None,
-    lengths: frozenset[int] | None = None,
+    loaded: LoadedModel, uploads: list[Upload], limits: UploadLimits, hints: Hints
 ) -> list[Any]:
     """Each upload's prediction, or the ``ServiceError`` that stopped it, in order.
 
     The images are checked, decoded and preprocessed in the runner's worker thread, together
-    with the model call: one thread hop per batch, and never on the event loop. With
-    ``lengths``, the batched answers that already fit stand (a length-constrained decoder
-    leaves them unchanged); only the others are read again under the constraint, in a
-    worker thread.
+    with the model call: one thread hop per batch, and never on the event loop. Plain and
+    case-only requests are read by their runner's own solver. With ``symbols``, every answer
+    changes (the other symbols' probability is gone), so the request's images go through the
+    runner to the Solver view for all its hints (``LoadedModel.solver_for``), batched with
+    other requests that bring the same hints. With ``lengths`` only, the batched answers that
+    already fit stand (a length-constrained decoder leaves them unchanged); only the others are
+    read again under the constraint, in a worker thread.
     """
-    if lengths is not None:
-        loaded.check_lengths()
+    view: Any = None  # what reads the images when the runner's own solver cannot
+    if hints.symbols is not None or hints.lengths is not None:
+        view = loaded.solver_for(hints)  # before any work: an InvalidRequest for bad hints
     images = [upload for upload in uploads if not isinstance(upload, ServiceError)]
     if not images:  # nothing to solve: these errors are the answer, whatever the runner's state
         return list(uploads)
     prepare = partial(prepare_upload, spec=loaded.solver.preprocessing, limits=limits)
-    answers = iter(await loaded.runner_for(case).submit(images, prepare))
+    runner = loaded.runner_for(hints.case)
+    if hints.symbols is not None:
+        answers = iter(await runner.submit(images, prepare, view.solve_arrays))
+    else:
+        answers = iter(await runner.submit(images, prepare))
     outcomes = [upload if isinstance(upload, ServiceError) else next(answers) for upload in uploads]
-    if lengths is None:
+    if hints.symbols is not None or hints.lengths is None:
         return outcomes
+    lengths = hints.lengths
     misfits = [
         i
         for i, outcome in enumerate(outcomes)
@@ -239,21 +259,15 @@ async def _solve_uploads(
     ]
     if misfits:
         again = [uploads[i] for i in misfits]  # these were read once already: no errors now
-        refit = await asyncio.to_thread(_refit, loaded, again, prepare, case, lengths)
+        refit = await asyncio.to_thread(_read_again, view, again, prepare)
         for index, prediction in zip(misfits, refit, strict=True):
             outcomes[index] = prediction
     return outcomes
 
 
-def _refit(
-    loaded: LoadedModel,
-    uploads: list[Upload],
-    prepare: Callable[[Upload], Any],
-    case: str | None,
-    lengths: frozenset[int],
-) -> list[Any]:
-    """Preprocess and read ``uploads`` again under ``lengths`` (in a worker thread)."""
-    return list(loaded.solve_with_lengths(np.stack([prepare(u) for u in uploads]), case, lengths))
+def _read_again(solver: Any, uploads: list[Upload], prepare: Callable[[Upload], Any]) -> list[Any]:
+    """Preprocess and read ``uploads`` again with ``solver`` (in a worker thread)."""
+    return list(solver.solve_arrays(np.stack([prepare(u) for u in uploads])))
 
 
 def _json(body: dict[str, Any]) -> Response:
@@ -263,17 +277,20 @@ def _json(body: dict[str, Any]) -> Response:
     return Response(json.dumps(body, separators=(",", ":")), media_type="application/json")
 
 
-def _result(
-    prediction: Any,
-    model: str,
-    start: float,
-    case: str | None,
-    lengths: frozenset[int] | None = None,
-) -> dict[str, Any]:
-    body = {**prediction.to_dict(), "model": model, "case": case or "sensitive"}
-    if lengths is not None:
-        body["length"] = length_text(lengths)
-    return {**body, "elapsed_ms": _elapsed_ms(start)}
+def _hint_fields(loaded: LoadedModel, hints: Hints) -> dict[str, Any]:
+    """What an answer says about the hints it was read with: ``case`` always, ``length`` and
+    ``symbols`` (those the answer may use, in the model's order) when asked. An InvalidRequest
+    for symbols the model cannot read."""
+    echo: dict[str, Any] = {"case": hints.case or "sensitive"}
+    if hints.lengths is not None:
+        echo["length"] = length_text(hints.lengths)
+    if hints.symbols is not None:
+        echo["symbols"] = loaded.solver_for(hints).symbols
+    return echo
+
+
+def _result(prediction: Any, model: str, start: float, echo: dict[str, Any]) -> dict[str, Any]:
+    return {**prediction.to_dict(), "model": model, **echo, "elapsed_ms": _elapsed_ms(start)}
 
 
 def _elapsed_ms(start: float) -> float:

@@ -17,6 +17,12 @@ _LENGTH_HELP = (
     "another length gives way to the most probable one that fits (CTC and fixed-length models)"
 )
 
+_SYMBOLS_HELP = (
+    "the only symbols the site uses, e.g. '2345678bcdefgmnpwxy', or a named set: @digits, "
+    "@lower, @upper, @alnum_upper, @alnum, @hku. Other symbols get no probability; a letter "
+    "given in one case only also takes its other case's"
+)
+
 
 class SolveRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
@@ -25,6 +31,7 @@ class SolveRequest(BaseModel):
     model: str | None = Field(default=None, description="model name (default: the first)")
     case: Literal["sensitive", "insensitive"] | None = Field(default=None, description=_CASE_HELP)
     length: StrictInt | StrictStr | None = Field(default=None, description=_LENGTH_HELP)
+    symbols: StrictStr | None = Field(default=None, description=_SYMBOLS_HELP)
 
 
 class BatchRequest(BaseModel):
@@ -34,6 +41,7 @@ class BatchRequest(BaseModel):
     model: str | None = None
     case: Literal["sensitive", "insensitive"] | None = Field(default=None, description=_CASE_HELP)
     length: StrictInt | StrictStr | None = Field(default=None, description=_LENGTH_HELP)
+    symbols: StrictStr | None = Field(default=None, description=_SYMBOLS_HELP)
 
 
 class SolveResult(BaseModel):
@@ -46,6 +54,11 @@ class SolveResult(BaseModel):
     )
     length: str | None = Field(
         default=None, description="the answer lengths it was read with (when asked), e.g. '4-6'"
+    )
+    symbols: str | None = Field(
+        default=None,
+        description="the symbols the answer may use (when asked), in the model's order, e.g. "
+        "'0123456789' for @digits",
     )
     elapsed_ms: float
 
@@ -102,6 +115,7 @@ def _request_body(item_schema: dict[str, object], json_model: type[BaseModel]) -
 
 _CASE_FIELD = {"type": "string", "enum": ["sensitive", "insensitive"], "description": _CASE_HELP}
 _LENGTH_FIELD = {"type": "string", "description": _LENGTH_HELP}
+_SYMBOLS_FIELD = {"type": "string", "description": _SYMBOLS_HELP}
 
 SOLVE_BODY = _request_body(
     {
@@ -112,6 +126,7 @@ SOLVE_BODY = _request_body(
             "model": {"type": "string"},
             "case": _CASE_FIELD,
             "length": _LENGTH_FIELD,
+            "symbols": _SYMBOLS_FIELD,
         },
     },
     SolveRequest,
@@ -126,6 +141,7 @@ BATCH_BODY = _request_body(
             "model": {"type": "string"},
             "case": _CASE_FIELD,
             "length": _LENGTH_FIELD,
+            "symbols": _SYMBOLS_FIELD,
         },
     },
     BatchRequest,
@@ -171,6 +187,17 @@ MODEL_QUERY = {
                 "title": "Length",
             },
             "description": _LENGTH_HELP + "; a body field takes precedence",
+        },
+        {
+            "name": "symbols",
+            "in": "query",
+            "required": False,
+            "schema": {
+                "anyOf": [{"type": "string"}, {"type": "null"}],
+                "description": _SYMBOLS_HELP + "; a body field takes precedence",
+                "title": "Symbols",
+            },
+            "description": _SYMBOLS_HELP + "; a body field takes precedence",
         },
     ]
 }

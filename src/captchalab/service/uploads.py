@@ -13,6 +13,7 @@ import numpy as np
 from fastapi import Request
 from pydantic import ValidationError
 
+from captchalab.charset import NAMED_CHARSETS, resolve_symbols
 from captchalab.data.preprocess import Preprocessing
 from captchalab.objectives.lengths import format_lengths, parse_lengths
 from captchalab.service import schemas
@@ -30,6 +31,7 @@ CASES = ("sensitive", "insensitive")  # the ``case`` field (``inference.case`` p
 
 # Besides the images: a few text fields (``model``), none longer than a model name needs.
 _FORM_LIMITS = {"max_fields": 8, "max_part_size": 4096}
+_TEXT_FIELDS = ("model", "case", "length", "symbols")
 
 
 @dataclass(frozen=True)
@@ -39,14 +41,15 @@ class BodyFields:
     model: str | None = None
     case: str | None = None
     length: str | None = None  # as given; ``check_length_field`` parses it
+    symbols: str | None = None  # as given; ``check_symbols_field`` expands a named set
 
 
 async def read_uploads(
     request: Request, limits: UploadLimits, batch: bool, max_images: int = 1
 ) -> tuple[list[Upload], BodyFields]:
-    """The body's images (``image``, or ``images`` for a batch) and its ``model``, ``case``
-    and ``length`` fields; a ``case`` other than ``sensitive`` / ``insensitive`` or a bad
-    ``length`` is an InvalidRequest."""
+    """The body's images (``image``, or ``images`` for a batch) and its ``model``, ``case``,
+    ``length`` and ``symbols`` fields; a ``case`` other than ``sensitive`` / ``insensitive``, a
+    bad ``length`` or empty ``symbols`` / an unknown named set is an InvalidRequest."""
     content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if content_type == "multipart/form-data":
         uploads, fields = await _read_multipart(request, limits, max_images, batch)
@@ -60,6 +63,7 @@ async def read_uploads(
         raise InvalidRequest(f"at most {max_images} images per request")
     check_case_field(fields.case)
     check_length_field(fields.length)
+    check_symbols_field(fields.symbols)
     return uploads, fields
 
 
@@ -78,6 +82,23 @@ def check_length_field(length: str | None) -> frozenset[int] | None:
         return parse_lengths(length)
     except ValueError as exc:
         raise InvalidRequest(f"length: {exc}") from None
+
+
+def check_symbols_field(symbols: str | None) -> str | None:
+    """``symbols`` with a named set (``@digits``) expanded (None: not given), or an
+    InvalidRequest for none at all or an unknown set. Whether the model reads them is for
+    ``LoadedModel.solver_for`` to say."""
+    if symbols is None:
+        return None
+    if not symbols:
+        raise InvalidRequest("symbols: give at least one symbol, or a named set such as @digits")
+    try:
+        return resolve_symbols(symbols)
+    except ValueError:
+        known = ", ".join(f"@{name}" for name in sorted(NAMED_CHARSETS))
+        raise InvalidRequest(
+            f"symbols: unknown named set {symbols[:40]!r}; known: {known}"
+        ) from None
 
 
 def length_text(lengths: frozenset[int] | None) -> str | None:
@@ -110,7 +131,7 @@ async def _read_multipart(
         raise MalformedBody(str(exc)) from None
     texts: dict[str, str] = {}
     for name, value in items:
-        if name in ("model", "case", "length"):  # like Starlette's FormData.get: the last counts
+        if name in _TEXT_FIELDS:  # like Starlette's FormData.get: the last counts
             if not isinstance(value, str):
                 raise InvalidRequest(f"{name} must be a text field")
             texts[name] = value
@@ -141,7 +162,7 @@ async def _read_json(request: Request, batch: bool) -> tuple[list[Upload], BodyF
 
 def _fields(body: schemas.SolveRequest | schemas.BatchRequest) -> BodyFields:
     length = body.length
-    return BodyFields(body.model, body.case, None if length is None else str(length))
+    return BodyFields(body.model, body.case, None if length is None else str(length), body.symbols)
 
 
 def _decode(text: str) -> Upload:
