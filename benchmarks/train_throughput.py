@@ -46,7 +46,14 @@ DEFAULT_CONFIGS = [
     "configs/experiments/seed_words_attention.yaml",
 ]
 STEP_VARIANTS = ("base", "threads1", "threads2", "no_channels_last", "compile", "bf16")
-TRAIN_VARIANTS = ("workers0", "workers1", "cache", "cache_threads2", "cache_threads2_bf16")
+TRAIN_VARIANTS = (
+    "workers0",
+    "workers0_threads1",
+    "workers1",
+    "cache",
+    "cache_threads2",
+    "cache_threads2_bf16",
+)
 
 
 @dataclass(frozen=True)
@@ -169,6 +176,8 @@ def trainer_rate(config: TrainConfig, variant: str, steps: int) -> float:
     """Samples/s of ``train()`` over its last ``steps - 2`` steps (rendering caches excluded)."""
     changes: dict[str, dict[str, object]] = {
         "workers0": {"workers": 0, "cache_size": 0},
+        # the trainer as the seed configs first ran it: render in-process, one thread, float32
+        "workers0_threads1": {"workers": 0, "cache_size": 0, "threads": 1},
         "workers1": {"workers": 1, "cache_size": 0},
         "cache": {"workers": 0, "cache_size": 2 * config.batch_size},
         # both cores on the model step (faster on an idle machine, slower on a loaded one)

@@ -72,3 +72,17 @@ def make_client(service_settings: Callable[..., ServiceSettings]) -> Iterator[Cl
 @pytest.fixture
 def client(make_client: ClientFactory) -> TestClient:
     return make_client()
+
+
+def hku_pngs(count: int) -> list[bytes]:
+    """``count`` PNG-encoded ``hku`` captchas (a fixed seed): 4-6 characters, digits and both
+    cases, so reading hints (case, symbols, length) change some answers."""
+    from captchalab.schemes import get_scheme
+
+    images = []
+    for index in range(count):
+        image, _ = get_scheme("hku").sample_at(11, index)
+        buffer = io.BytesIO()
+        image.save(buffer, format="PNG")
+        images.append(buffer.getvalue())
+    return images

@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import base64
-import io
 
 import pytest
 from fastapi.testclient import TestClient
 
 from captchalab.inference import Solver
-from captchalab.schemes import get_scheme
-from tests.service.conftest import ClientFactory
+from tests.service.conftest import ClientFactory, hku_pngs
 
 # `hku` texts are 4-6 long: asked for 4, a model that reads them well answers the longer ones
 # with a wrong length, so both paths of the service run (batched answer kept, answer read
@@ -19,13 +17,7 @@ ASKED = 4
 
 
 def _hku_pngs(count: int = 8) -> list[bytes]:
-    images = []
-    for index in range(count):
-        image, _ = get_scheme("hku").sample_at(11, index)
-        buffer = io.BytesIO()
-        image.save(buffer, format="PNG")
-        images.append(buffer.getvalue())
-    return images
+    return hku_pngs(count)
 
 
 def _both_paths(images: list[bytes]) -> None:

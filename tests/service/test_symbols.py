@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import io
 from collections.abc import Callable
 
 import httpx
@@ -13,10 +12,9 @@ from fastapi.testclient import TestClient
 
 from captchalab.charset import resolve_symbols
 from captchalab.inference import Solver
-from captchalab.schemes import get_scheme
 from captchalab.service import ServiceSettings, create_app, models
 from captchalab.service.models import Hints
-from tests.service.conftest import ClientFactory
+from tests.service.conftest import ClientFactory, hku_pngs
 
 # `hku` texts mix digits and both cases: told a site writes lower case only, the shipped model
 # changes some answers (and every confidence) whatever its accuracy.
@@ -25,13 +23,7 @@ SITE = "23456789abcdefghkmnpqrstuvwxyz"  # a site's own symbols, given one by on
 
 
 def _hku_pngs(count: int = 6) -> list[bytes]:
-    images = []
-    for index in range(count):
-        image, _ = get_scheme("hku").sample_at(11, index)
-        buffer = io.BytesIO()
-        image.save(buffer, format="PNG")
-        images.append(buffer.getvalue())
-    return images
+    return hku_pngs(count)
 
 
 def _b64(image: bytes) -> str:

@@ -12,7 +12,7 @@ import torch
 from safetensors.torch import load_file
 
 from captchalab.training import trainer as trainer_module
-from captchalab.training.config import TrainConfig, config_from_dict
+from captchalab.training.config import config_from_dict
 from captchalab.training.precision import (
     autocast,
     check_precision,
@@ -22,21 +22,10 @@ from captchalab.training.precision import (
     precision_warning,
 )
 from captchalab.training.trainer import train
+from tests.training.test_resume import CONFIG as RESUME_CONFIG
 
-CONFIG = TrainConfig(
-    model="crnn",
-    scheme="digits5",
-    height=32,
-    width=96,
-    batch_size=8,
-    max_steps=3,
-    cache_size=16,
-    val_size=8,
-    eval_every=3,
-    checkpoint_every=3,
-    threads=1,
-    model_args={"channels": [8, 8, 16, 16], "hidden": 16},
-)
+# the resume test's tiny CRNN run, three steps long
+CONFIG = replace(RESUME_CONFIG, max_steps=3, cache_size=16, eval_every=3, checkpoint_every=3)
 
 
 def test_unknown_precision_is_an_error() -> None:
