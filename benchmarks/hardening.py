@@ -84,7 +84,7 @@ from captchalab.adversarial.zoo import (
 )
 from captchalab.data.preprocess import to_array
 from captchalab.schemes import get_scheme
-from captchalab.training.checkpoint import load_checkpoint, save_checkpoint
+from captchalab.training.checkpoint import CheckpointMeta, load_checkpoint, save_checkpoint
 from captchalab.training.config import load_config
 from captchalab.training.trainer import train
 
@@ -384,6 +384,13 @@ def label(settings: HardeningSettings) -> str:
     if settings.method == "l0":
         return f"L0 {settings.l0}, {kind}"
     return f"mixture {settings.linf:g} / {settings.l0}, {kind}"
+
+
+def model_arrays(images: Sequence[Image.Image], meta: CheckpointMeta) -> np.ndarray:
+    """Images -> the model's uint8 input arrays (N, C, H, W)."""
+    return np.stack(
+        [np.round(to_array(im, meta.preprocessing) * 255).astype(np.uint8) for im in images]
+    )
 
 
 class Benchmark:
@@ -771,9 +778,11 @@ class Benchmark:
         answers: list[str],
         name: str,
         lam: float | None = None,
+        rehearsal: tuple[list, list[str]] | None = None,
     ) -> tuple[Path, float, float]:
-        """Fine-tune ``substitute`` on (images, answers); returns its folder, original
-        accuracy, and the share of answers it fits."""
+        """Fine-tune ``substitute`` on (images, answers), plus an optional rehearsal set
+        (hardened images, true texts); returns its folder, original accuracy, and the share
+        of answers it fits."""
         model, meta = load_checkpoint(substitute)
         settings = FinetuneSettings(
             lam=lam,
@@ -790,13 +799,21 @@ class Benchmark:
             and len(a) <= meta.max_length
             and all(c in meta.charset.symbols for c in meta.charset.normalize(a))
         ]
-        if not keep:  # no answer the substitute can learn from
+        if not keep and rehearsal is None:  # nothing the substitute can learn from
             return Path(substitute), float("nan"), float("nan")
-        arrays = np.stack(
-            [np.round(to_array(images[i], meta.preprocessing) * 255).astype(np.uint8) for i in keep]
-        )
         if not hasattr(self, "_original"):
             self._original = render_original(self.budget.mixed, meta, settings)
+        rehearsed = None
+        if rehearsal is not None:
+            rehearsed = (
+                model_arrays(rehearsal[0], meta),
+                [meta.charset.normalize(t) for t in rehearsal[1]],
+            )
+        if keep:
+            arrays = model_arrays([images[i] for i in keep], meta)
+        else:  # no usable answer: the rehearsal set alone (its shape, no rows)
+            assert rehearsed is not None
+            arrays = rehearsed[0][:0]
         model, report = finetune_model(
             model,
             meta,
@@ -804,6 +821,7 @@ class Benchmark:
             [meta.charset.normalize(answers[i]) for i in keep],
             self._original,
             settings,
+            rehearsal=rehearsed,
         )
         folder = self.work / "finetuned" / name
         save_checkpoint(folder, model, meta)

@@ -13,7 +13,11 @@ they can be compared round by round:
 - `glyph`: L-inf alone, on the ink and the pixels near it (`mask: glyph`, the background
   mask's complement): where the ordinary captcha already varies, so SSIM stays high, and where
   a change moves the binarised glyph outline;
-- `glyph_combined`: the same with every transfer trick.
+- `glyph_combined`: the same with every transfer trick;
+- `glyph_combined_rehearse`: the same, and each fine-tune also fits a rehearsal set: fresh
+  captchas the defender hardened against its current substitute, with their true labels (as
+  many as the queries). The defender knows the true text of what it serves, so it can take the
+  step an attacker's update takes (retraining on hardened captchas) before the attacker does.
 
 Each round, for each protocol: the attacker retrains on captchas hardened by the protocol
 (true labels), answers hardened queries, the substitute is fine-tuned on those answers
@@ -113,6 +117,18 @@ def protocols(budget: Budget) -> dict[str, HardeningSettings]:
     }
 
 
+PROTOCOLS = ("recommended", "combined", "combined_full", "glyph", "glyph_combined")
+# protocol -> (hardening settings it shares with a protocol above, rehearsal in the fine-tune)
+REHEARSED = {"glyph_combined_rehearse": "glyph_combined"}
+REHEARSAL_SEED = 5_000_005
+
+
+def protocol_settings(budget: Budget) -> dict[str, HardeningSettings]:
+    """Every protocol's hardening settings, the rehearsed variants included."""
+    base = protocols(budget)
+    return {**base, **{name: base[source] for name, source in REHEARSED.items()}}
+
+
 def run_protocol(
     bench: Benchmark,
     name: str,
@@ -154,8 +170,12 @@ def run_protocol(
         q_images, q_texts = samples(b.target, QUERY_SEED + round_, b.n_query)
         queries = harden(substitute, settings, q_images, q_texts, 300 + round_)
         answers = attacker.read(queries)
+        rehearsal = None
+        if name in REHEARSED:  # the defender's own hardened captchas, with their true text
+            r_images, r_texts = samples(b.target, REHEARSAL_SEED + round_, b.n_query)
+            rehearsal = (harden(substitute, settings, r_images, r_texts, 500 + round_), r_texts)
         substitute, original_acc, fit = bench.finetuned(
-            substitute, queries, answers, f"{name}_round_{round_}"
+            substitute, queries, answers, f"{name}_round_{round_}", rehearsal=rehearsal
         )
         retest = harden(substitute, settings, bench.test_images, bench.test_texts, 400 + round_)
         after = success_rate(attacker.read(retest), bench.test_texts, False)
@@ -210,7 +230,8 @@ def report(
         "",
     ]
     for name, rounds in results.items():
-        lines += [f"## {name}: {label(settings[name])}, mask {settings[name].mask}", ""]
+        rehearse = " + a rehearsal set in each fine-tune" if name in REHEARSED else ""
+        lines += [f"## {name}: {label(settings[name])}, mask {settings[name].mask}{rehearse}", ""]
         if len(rounds) < b.rounds:
             lines += [f"{len(rounds)} of {b.rounds} rounds: restored from --work, not run on.", ""]
         rows = [
@@ -241,8 +262,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         "--protocols",
         nargs="+",
         default=None,
-        help="which protocols to run (default: all): recommended combined combined_full "
-        "glyph glyph_combined",
+        help="which protocols to run (default: all): " + " ".join([*PROTOCOLS, *REHEARSED]),
     )
     parser.add_argument(
         "--scheme",
@@ -278,7 +298,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     )
     torch.set_num_threads(ANALYSIS_THREADS)  # after the two trainings: every core
     bench = Benchmark(budget, work, args.quick)
-    chosen = protocols(budget)
+    chosen = protocol_settings(budget)
     unknown = set(args.protocols or ()) - set(chosen)
     if unknown:
         raise SystemExit(f"unknown protocols {sorted(unknown)}; known: {sorted(chosen)}")
@@ -290,7 +310,7 @@ def main(argv: Sequence[str] | None = None) -> None:
             results[name] = run_protocol(
                 bench, name, settings, runs["substitute"], runs["attacker"], up_to
             )
-    everything = protocols(budget)
+    everything = protocol_settings(budget)
     for name in everything:  # protocols run by an earlier invocation in this --work
         saved = work / "rounds" / f"{name}.json"
         if name not in results and saved.exists():

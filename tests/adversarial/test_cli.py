@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 from pathlib import Path
 
 from typer.testing import CliRunner
@@ -122,6 +123,14 @@ def test_finetune_on_answers(tiny_checkpoints: dict[str, Path], tmp_path: Path) 
     assert twice.exit_code == 2 and "already holds" in twice.output
     bad = runner.invoke(app, [*args[:-8], "-o", str(tmp_path / "ft2"), "--lambda", "lots"])
     assert bad.exit_code == 2 and "auto" in bad.output
+    rehearse = tmp_path / "rehearse"
+    _harden(tiny_checkpoints["crnn"], rehearse, "--seed", "9")
+    again = [*args[:-7], str(tmp_path / "ft3"), *args[-6:], "--rehearse", str(rehearse)]
+    rehearsed = runner.invoke(app, again)
+    assert rehearsed.exit_code == 0, rehearsed.output
+    assert "3 rehearsal captchas" in rehearsed.output
+    report = json.loads((tmp_path / "ft3" / "finetune.json").read_text())
+    assert report["queries"] == 3 and report["rehearsal"] == 3
 
 
 def test_the_sub_app_takes_more_commands() -> None:

@@ -83,3 +83,44 @@ def test_lambda_parsing() -> None:
         parse_lambda("big")
     with pytest.raises(ValueError, match=">= 0"):
         parse_lambda("-1")
+
+
+def test_a_rehearsal_set_is_fitted_beside_the_queries(
+    memorised_checkpoint: Path, captchas: tuple[list[Image.Image], list[str]]
+) -> None:
+    """Queries contradict the task on one half; the rehearsal set (true labels) covers the
+    other half. Without lambda, only the rehearsal keeps that half readable, and the answers
+    fitted are counted over the queries alone."""
+    _, meta, arrays, wrong, _ = _toy(memorised_checkpoint, captchas)
+    half = len(wrong) // 2
+    truth = list(captchas[1])
+    settings = FinetuneSettings(lam=0.0, steps=30, batch_size=24, lr=1e-2, eval_every=10)
+    objective = create_objective(meta.objective, meta.charset, meta.max_length)
+    readable = {}
+    for rehearse in (False, True):
+        model, _ = load_checkpoint(memorised_checkpoint)
+        original = OriginalData(arrays, truth, arrays, truth)
+        rehearsal = (arrays[half:], truth[half:]) if rehearse else None
+        model, report = finetune_model(
+            model, meta, arrays[:half], wrong[:half], original, settings, rehearsal=rehearsal
+        )
+        assert report.queries == half and report.rehearsal == (len(truth) - half) * rehearse
+        assert report.query_fit == pytest.approx(
+            accuracy(model, objective, arrays[:half], wrong[:half])
+        )
+        readable[rehearse] = accuracy(model, objective, arrays[half:], truth[half:])
+    assert readable[True] >= 0.9 > readable[False] + 0.2, readable
+
+
+def test_a_rehearsal_set_alone_is_enough_to_fine_tune(
+    memorised_checkpoint: Path, captchas: tuple[list[Image.Image], list[str]]
+) -> None:
+    _, meta, arrays, _, original = _toy(memorised_checkpoint, captchas)
+    model, _ = load_checkpoint(memorised_checkpoint)
+    settings = FinetuneSettings(lam=0.0, steps=2, batch_size=4, eval_every=1)
+    rehearsal = (arrays, list(captchas[1]))
+    _, report = finetune_model(model, meta, arrays[:0], [], original, settings, rehearsal=rehearsal)
+    assert report.queries == 0 and report.rehearsal == len(arrays)
+    assert report.query_fit != report.query_fit  # NaN: no answers to fit
+    with pytest.raises(ValueError, match="no queries"):
+        finetune_model(model, meta, arrays[:0], [], original, settings)

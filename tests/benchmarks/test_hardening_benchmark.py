@@ -117,3 +117,14 @@ def test_a_work_folder_of_another_target_is_refused(tmp_path: Path) -> None:
     hardening.claim_work(tmp_path / "w", "hku4")  # the same target: reused
     with pytest.raises(SystemExit, match="holds models of scheme 'hku4'"):
         hardening.claim_work(tmp_path / "w", "merged4")
+
+
+def test_update_protocols_include_the_rehearsed_variant() -> None:
+    import hardening_updates
+
+    budget = hardening.target_budget(True, "merged4")
+    base = hardening_updates.protocols(budget)
+    every = hardening_updates.protocol_settings(budget)
+    assert tuple(base) == hardening_updates.PROTOCOLS
+    for name, source in hardening_updates.REHEARSED.items():
+        assert every[name] == base[source]

@@ -6,6 +6,12 @@ attackers; the second term keeps it reading the original scheme. With ``lambda =
 weight adapts: after each evaluation it doubles while the accuracy on the original scheme is
 below the floor and halves while it is comfortably above; the returned model is the last state
 whose accuracy was at or above the floor (the starting model, if none).
+
+A *rehearsal* set may join the queries: captchas the defender hardened itself, labelled with
+their true text (``captchalab harden -o DIR`` writes them). An attacker who retrains on hardened
+captchas becomes robust to the perturbation; fitting the rehearsal set makes the substitute
+take that step first, so the next hardening is computed against a model like the updated
+attacker rather than the one it replaced.
 """
 
 from __future__ import annotations
@@ -75,6 +81,7 @@ class FinetuneReport:
     lambdas: list[float] = field(default_factory=list)
     accuracies: list[float] = field(default_factory=list)
     kept_step: int = 0
+    rehearsal: int = 0  # defender-labelled hardened captchas fitted beside the queries
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -165,20 +172,34 @@ def finetune_model(
     original: OriginalData,
     settings: FinetuneSettings,
     progress: Callable[[int, float, float], None] | None = None,
+    rehearsal: tuple[np.ndarray, list[str]] | None = None,
 ) -> tuple[nn.Module, FinetuneReport]:
     """Fine-tune ``model`` in place on queries + the original task; returns the kept model.
 
+    ``rehearsal`` (model-input uint8 arrays and true texts) joins the queries in the first
+    term; ``query_fit`` is still measured on the queries alone.
     ``progress(step, lambda, original_accuracy)`` is called after each evaluation.
     """
-    if len(query_texts) == 0:
+    if len(query_texts) == 0 and (rehearsal is None or not len(rehearsal[1])):
         raise ValueError("no queries to fine-tune on")
     objective = create_objective(meta.objective, meta.charset, meta.max_length)
+    answer_images, answer_texts = query_images, list(query_texts)
+    if rehearsal is not None and len(rehearsal[1]):
+        if len(answer_texts) and rehearsal[0].shape[1:] != query_images.shape[1:]:
+            raise ValueError(
+                f"rehearsal images are {rehearsal[0].shape[1:]}, queries {query_images.shape[1:]}"
+            )
+        query_images = (
+            np.concatenate([query_images, rehearsal[0]]) if len(answer_texts) else rehearsal[0]
+        )
+        query_texts = [*query_texts, *rehearsal[1]]
     orig_images, orig_texts = original.images, original.texts
     val_images, val_texts = original.val_images, original.val_texts
     start = accuracy(model, objective, val_images, val_texts)
     floor = settings.floor if settings.floor is not None else 0.9 * start
     lam = 1.0 if settings.lam is None else settings.lam
-    report = FinetuneReport(len(query_texts), 0, start, floor, start, 0.0)
+    report = FinetuneReport(len(answer_texts), 0, start, floor, start, 0.0)
+    report.rehearsal = len(query_texts) - len(answer_texts)
     kept = copy.deepcopy(model.state_dict())
     rng = random.Random(settings.seed)
     torch.manual_seed(settings.seed)
@@ -212,7 +233,9 @@ def finetune_model(
         model.load_state_dict(kept)
     model.eval()
     report.final_accuracy = accuracy(model, objective, val_images, val_texts)
-    report.query_fit = accuracy(model, objective, query_images, query_texts)
+    report.query_fit = (
+        accuracy(model, objective, answer_images, answer_texts) if answer_texts else float("nan")
+    )
     return model, report
 
 
@@ -223,22 +246,31 @@ def finetune(
     out: Path,
     settings: FinetuneSettings,
     progress: Callable[[int, float, float], None] | None = None,
+    rehearse: Path | None = None,
 ) -> FinetuneReport:
-    """Fine-tune a substitute checkpoint on a folder of answers; writes ``out/best`` (a
-    checkpoint) and ``out/finetune.json``."""
+    """Fine-tune a substitute checkpoint on a folder of answers (and, optionally, a folder of
+    its own hardened captchas with their true labels); writes ``out/best`` (a checkpoint) and
+    ``out/finetune.json``."""
     out = Path(out)
     if (out / "best").exists():
         raise FileExistsError(f"{out} already holds a fine-tuned checkpoint; use a new folder")
     model, meta = load_checkpoint(substitute)
     images, texts, skipped = load_answers(answers, meta)
+    rehearsal = None
+    if rehearse is not None:
+        r_images, r_texts, r_skipped = load_answers(rehearse, meta)
+        rehearsal, skipped = (r_images, r_texts), skipped + r_skipped
     data = render_original(original, meta, settings)
-    model, report = finetune_model(model, meta, images, texts, data, settings, progress)
+    model, report = finetune_model(
+        model, meta, images, texts, data, settings, progress, rehearsal=rehearsal
+    )
     report.skipped = skipped
     config = {
         **meta.config,
         "finetune": {
             **asdict(settings),
             "answers": str(answers),
+            "rehearse": None if rehearse is None else str(rehearse),
             "original": original,
             "substitute": str(substitute),
         },

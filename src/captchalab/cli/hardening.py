@@ -161,6 +161,14 @@ def finetune(
         int, typer.Option(min=1, help="Original-scheme captchas rendered for the second term.")
     ] = 2000,
     seed: Annotated[int, typer.Option(help="Seed of batches and original samples.")] = 0,
+    rehearse: Annotated[
+        Path | None,
+        typer.Option(
+            help="Also fit captchas you hardened yourself, with their true labels (the output "
+            "of `captchalab harden -o DIR`): the substitute takes the step an attacker who "
+            "retrains on hardened captchas takes, before the next hardening."
+        ),
+    ] = None,
 ) -> None:
     """Fine-tune the substitute on attackers' answers: minimise L(queries) + lambda L(original).
 
@@ -168,6 +176,10 @@ def finetune(
       captchalab harden finetune --substitute runs/substitute --answers answers/ \\
 
         --original merged4+mix -o runs/substitute_ft
+
+    Against attackers who retrain on hardened captchas, add a rehearsal set:\n
+      captchalab harden --scheme merged4 --substitute runs/substitute/best -n 600 -o rehearse/\n
+      captchalab harden finetune ... --rehearse rehearse/
     """
     from captchalab.adversarial.finetune import FinetuneSettings, parse_lambda
     from captchalab.adversarial.finetune import finetune as run_finetune
@@ -193,13 +205,17 @@ def finetune(
             bar.update(task, completed=step, info=f"lambda {weight:.3g} original {accuracy:.1%}")
 
         try:
-            report = run_finetune(substitute, answers, original, out, settings, on_progress)
+            report = run_finetune(
+                substitute, answers, original, out, settings, on_progress, rehearse=rehearse
+            )
         except (ValueError, FileNotFoundError, FileExistsError, KeyError) as exc:
             raise fail(error_text(exc)) from exc
     console.print(
         f"done: original accuracy {report.start_accuracy:.1%} -> {report.final_accuracy:.1%} "
         f"(floor {report.floor:.1%}), fits {report.query_fit:.1%} of {report.queries} answers "
-        f"({report.skipped} skipped); checkpoint in {out / 'best'}"
+        f"({report.skipped} skipped"
+        + (f", {report.rehearsal} rehearsal captchas fitted beside them" if rehearse else "")
+        + f"); checkpoint in {out / 'best'}"
     )
 
 
