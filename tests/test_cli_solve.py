@@ -181,3 +181,27 @@ def test_solve_length_option(images: Path, onnx_model_path: Path) -> None:
         assert len(rows) == 3 and all(len(row["text"]) in allowed for row in rows)
     bad = runner.invoke(app, [*args, "--length", "6-4"])
     assert bad.exit_code != 0 and "runs backwards" in bad.output
+
+
+def test_second_look_answers_match_the_library(tmp_path: Path) -> None:
+    from captchalab.inference import Solver
+    from captchalab.schemes import get_scheme
+
+    yaml = Path(__file__).resolve().parents[1] / "configs" / "schemes" / "noisy_lines.yaml"
+    scheme = get_scheme(str(yaml))  # the default model is unsure of most of these
+    files = []
+    for index in range(4):
+        image, _ = scheme.sample_at(7, index)
+        files.append(tmp_path / f"n{index}.png")
+        image.save(files[-1])
+    args = ["solve", *map(str, files), "--json", "--second-look", "--look-below", "0.9"]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    rows = [json.loads(line) for line in _lines(result.stdout)]
+    plain = Solver.load("default")
+    expected = plain.with_second_look(0.9).solve([str(f) for f in files])
+    assert [r["text"] for r in rows] == [p.text for p in expected]
+    first = plain.solve([str(f) for f in files])
+    assert all(p.confidence >= f.confidence for p, f in zip(expected, first, strict=True))
+    bad = runner.invoke(app, ["solve", str(files[0]), "--second-look", "--look-below", "2"])
+    assert bad.exit_code == 2

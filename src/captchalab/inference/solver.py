@@ -10,15 +10,23 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import overload
 
 import numpy as np
 import onnxruntime as ort
+from PIL import Image
 
 from captchalab.charset import Charset
-from captchalab.data.preprocess import ImageInput, Preprocessing, preprocess, trim, width_groups
+from captchalab.data.preprocess import (
+    ImageInput,
+    Preprocessing,
+    load_image,
+    to_array,
+    trim,
+    width_groups,
+)
 from captchalab.inference.case import (
     CasePolicy,
     absent_case_targets,
@@ -27,6 +35,7 @@ from captchalab.inference.case import (
     fold_targets,
 )
 from captchalab.inference.metadata import METADATA_KEY, ModelMetadata
+from captchalab.inference.views import VIEWS, resolve_views
 from captchalab.objectives.decoding import Prediction, decode
 from captchalab.objectives.lengths import check_lengths_supported, format_lengths, parse_lengths
 
@@ -38,6 +47,9 @@ DEFAULT_MODEL = ASSETS / "default.onnx"
 # (faster on CPU, a few answers differ; ``captchalab quantize``, docs/model-card.md).
 SHIPPED_MODELS = {"default": DEFAULT_MODEL, "default-int8": ASSETS / "default-int8.onnx"}
 MAX_BATCH = 64
+# Below this calibrated confidence, ``with_second_look()`` reads other views of the image:
+# the first answer is then more likely wrong than right.
+DEFAULT_SECOND_LOOK = 0.5
 
 __all__ = [
     "DEFAULT_MODEL",
@@ -67,6 +79,14 @@ def resolve_model_path(path: str | Path) -> Path:
     return resolved
 
 
+@dataclass(frozen=True)
+class SecondLook:
+    """Read ``views`` of an image whose answer's confidence is below ``threshold``."""
+
+    threshold: float
+    views: tuple[str, ...]
+
+
 class Solver:
     """An ONNX model plus its metadata. Thread-safe: solving keeps no mutable state."""
 
@@ -78,6 +98,7 @@ class Solver:
         allowed: np.ndarray | None = None,
         case: CasePolicy = "sensitive",
         lengths: frozenset[int] | None = None,
+        second_look: SecondLook | None = None,
     ) -> None:
         self._session = session
         self._metadata = metadata
@@ -86,6 +107,7 @@ class Solver:
         self._allowed = allowed  # (num_classes,) bool: classes the answer may use, or None
         self._case: CasePolicy = case
         self._lengths = lengths  # answer lengths allowed, or None
+        self._second_look = second_look
         self._fold = fold_targets(metadata.charset) if case == "insensitive" else None
         # restricted to one case of a letter: the other case's probability joins it
         self._absent = (
@@ -158,7 +180,7 @@ class Solver:
         allowed = np.zeros(self.charset.num_classes, dtype=bool)
         allowed[0] = True  # the blank / end / empty-slot class: every decoder needs it
         allowed[ids] = True
-        return Solver(self._session, self._metadata, self._name, allowed, self._case, self._lengths)
+        return self._derive(allowed=allowed)
 
     def case_insensitive(self) -> Solver:
         """A Solver on the same model for sites that ignore case: before decoding, each
@@ -169,15 +191,11 @@ class Solver:
         Exact for CTC and fixed-length models. For attention models it is approximate: the
         ONNX graph feeds its own case-sensitive choice back into the next step.
         """
-        return Solver(
-            self._session, self._metadata, self._name, self._allowed, "insensitive", self._lengths
-        )
+        return self._derive(case="insensitive")
 
     def case_sensitive(self) -> Solver:
         """A Solver on the same model that reads case as the model does (the default)."""
-        return Solver(
-            self._session, self._metadata, self._name, self._allowed, "sensitive", self._lengths
-        )
+        return self._derive(case="sensitive")
 
     def with_case(self, case: CasePolicy) -> Solver:
         """``case_insensitive()`` or ``case_sensitive()`` by name."""
@@ -198,7 +216,44 @@ class Solver:
         if lengths is not None:
             check_lengths_supported(self._metadata.objective)
             allowed = parse_lengths(lengths)
-        return Solver(self._session, self._metadata, self._name, self._allowed, self._case, allowed)
+        return self._derive(lengths=allowed)
+
+    def with_second_look(
+        self, threshold: float | None = DEFAULT_SECOND_LOOK, views: Iterable[str] | None = None
+    ) -> Solver:
+        """A Solver on the same model that takes a second look at the answers it is unsure
+        of: when an answer's calibrated confidence is below ``threshold``, it also reads other
+        views of the image (``inference.views``: a border, contrast stretched, a median
+        filter, inverted, half and twice the size, a light blur; ``views`` picks some) and
+        answers with the most confident reading. Confident answers cost nothing more; an
+        unsure one costs a model run per view. ``threshold=None`` turns it off.
+
+        It keeps this one's symbols, case policy and lengths; it applies to ``solve`` and
+        ``solve_each`` (inputs that are images), not to ``solve_arrays``.
+        """
+        if threshold is None:
+            return self._derive(second_look=None)
+        if not 0.0 < threshold <= 1.0:
+            raise ValueError(
+                f"the second-look threshold is a confidence in (0, 1], got {threshold}"
+            )
+        return self._derive(second_look=SecondLook(float(threshold), resolve_views(views)))
+
+    @property
+    def second_look(self) -> SecondLook | None:
+        """The second-look threshold and views (``with_second_look``), or ``None``."""
+        return self._second_look
+
+    def _derive(self, **changes: object) -> Solver:
+        """A view on the same session with some of the decoding settings changed."""
+        settings: dict[str, object] = {
+            "allowed": self._allowed,
+            "case": self._case,
+            "lengths": self._lengths,
+            "second_look": self._second_look,
+        }
+        settings.update(changes)
+        return Solver(self._session, self._metadata, self._name, **settings)  # type: ignore[arg-type]
 
     @property
     def lengths(self) -> frozenset[int] | None:
@@ -238,24 +293,45 @@ class Solver:
         if isinstance(images, (list, tuple)):
             if not images:
                 return []
-            return self.solve_arrays(np.stack([preprocess(x, self.preprocessing) for x in images]))
-        return self.solve_arrays(preprocess(images, self.preprocessing)[None])[0]
+            loaded = [load_image(x) for x in images]
+            return self._solve_images(loaded)
+        return self._solve_images([load_image(images)])[0]
 
     def solve_each(self, images: Sequence[ImageInput]) -> list[Prediction | Exception]:
         """Like ``solve`` on a list, but an unreadable input yields its exception in its place
         instead of failing the whole batch."""
-        arrays: dict[int, np.ndarray] = {}
+        loaded: dict[int, Image.Image] = {}
         errors: dict[int, Exception] = {}
         for index, source in enumerate(images):
             try:
-                arrays[index] = preprocess(source, self.preprocessing)
+                loaded[index] = load_image(source)
             except (ValueError, OSError) as exc:  # ImageDecodeError is a ValueError
                 errors[index] = exc
         solved: dict[int, Prediction] = {}
-        if arrays:
-            predictions = self.solve_arrays(np.stack(list(arrays.values())))
-            solved = dict(zip(arrays, predictions, strict=True))
+        if loaded:
+            predictions = self._solve_images(list(loaded.values()))
+            solved = dict(zip(loaded, predictions, strict=True))
         return [solved[i] if i in solved else errors[i] for i in range(len(images))]
+
+    def _solve_images(self, images: list[Image.Image]) -> list[Prediction]:
+        """Decoded images -> answers, with the second look where it is switched on."""
+        spec = self.preprocessing
+        answers = self.solve_arrays(np.stack([to_array(im, spec) for im in images]))
+        look = self._second_look
+        unsure = (
+            []
+            if look is None
+            else [i for i, a in enumerate(answers) if a.confidence < look.threshold]
+        )
+        if not unsure or look is None:
+            return answers
+        views = [VIEWS[name](images[i]) for i in unsure for name in look.views]
+        readings = self.solve_arrays(np.stack([to_array(v, spec) for v in views]))
+        per_image = len(look.views)
+        for k, index in enumerate(unsure):
+            candidates = [answers[index], *readings[k * per_image : (k + 1) * per_image]]
+            answers[index] = max(candidates, key=lambda a: a.confidence)  # first on ties
+        return answers
 
     def solve_arrays(self, batch: np.ndarray) -> list[Prediction]:
         """Already preprocessed ``(B, C, H, W)`` images (float in [0, 1], or uint8).
@@ -330,6 +406,8 @@ class Solver:
         case = "" if self._case == "sensitive" else ", case='insensitive'"
         if self._lengths is not None:
             case += f", lengths={format_lengths(self._lengths)!r}"
+        if self._second_look is not None:
+            case += f", second_look={self._second_look.threshold:g}"
         return (
             f"Solver(name={self._name!r}, model={m.model_name!r}, objective={m.objective!r}{case})"
         )
