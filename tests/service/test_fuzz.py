@@ -91,6 +91,7 @@ def test_random_content_types(
     symbols=st.text(max_size=20) | st.sampled_from(["@digits", "@", "@@", "0123"]),
     case=st.none() | st.sampled_from(["insensitive", "sensitive", "x"]),
     length=st.none() | st.sampled_from(["4", "1-64", "0", "x"]),
+    second_look=st.none() | st.sampled_from(["true", "0.7", "1", "0", "2", "x"]),
     as_json=st.booleans(),
 )
 def test_random_reading_hints(
@@ -99,10 +100,11 @@ def test_random_reading_hints(
     symbols: str,
     case: str | None,
     length: str | None,
+    second_look: str | None,
     as_json: bool,
 ) -> None:
     batch = route.endswith("batch")
-    hints = {"symbols": symbols, "case": case, "length": length}
+    hints = {"symbols": symbols, "case": case, "length": length, "second_look": second_look}
     hints = {name: value for name, value in hints.items() if value is not None}
     if as_json:
         image = base64.b64encode(image_bytes()).decode()

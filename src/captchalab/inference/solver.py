@@ -35,7 +35,7 @@ from captchalab.inference.case import (
     fold_targets,
 )
 from captchalab.inference.metadata import METADATA_KEY, ModelMetadata
-from captchalab.inference.views import VIEWS, resolve_views
+from captchalab.inference.views import DEFAULT_SECOND_LOOK, VIEWS, resolve_views
 from captchalab.objectives.decoding import Prediction, decode
 from captchalab.objectives.lengths import check_lengths_supported, format_lengths, parse_lengths
 
@@ -47,12 +47,10 @@ DEFAULT_MODEL = ASSETS / "default.onnx"
 # (faster on CPU, a few answers differ; ``captchalab quantize``, docs/model-card.md).
 SHIPPED_MODELS = {"default": DEFAULT_MODEL, "default-int8": ASSETS / "default-int8.onnx"}
 MAX_BATCH = 64
-# Below this calibrated confidence, ``with_second_look()`` reads other views of the image:
-# the first answer is then more likely wrong than right.
-DEFAULT_SECOND_LOOK = 0.5
 
 __all__ = [
     "DEFAULT_MODEL",
+    "DEFAULT_SECOND_LOOK",
     "MAX_BATCH",
     "SHIPPED_MODELS",
     "Prediction",

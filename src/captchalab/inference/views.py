@@ -18,6 +18,9 @@ from PIL import Image, ImageFilter, ImageOps
 
 View = Callable[[Image.Image], Image.Image]
 VIEWS: dict[str, View] = {}
+# Below this calibrated confidence the second look reads the views: the first answer is then
+# more likely wrong than right.
+DEFAULT_SECOND_LOOK = 0.5
 
 
 def register_view(name: str) -> Callable[[View], View]:

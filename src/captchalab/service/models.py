@@ -7,7 +7,7 @@ import logging
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
 
 import numpy as np
@@ -41,11 +41,13 @@ MAX_VIEWS = 64
 @dataclass(frozen=True, slots=True)
 class Hints:
     """A request's reading hints (None: not given): the ``case`` policy, the ``symbols`` the
-    answer may use (named sets expanded) and the answer ``lengths``."""
+    answer may use (named sets expanded), the answer ``lengths`` and the ``second_look``
+    threshold."""
 
     case: str | None = None
     symbols: str | None = None
     lengths: frozenset[int] | None = None
+    second_look: float | None = None
 
 
 def load_solver(path: str, threads: int | None) -> SolverLike:
@@ -92,7 +94,7 @@ class LoadedModel:
         requests with the same hints share it. An InvalidRequest for hints this model cannot
         take (a symbol it cannot read, a length for an attention model)."""
         if hints.symbols is not None:  # order and repeats do not change the view
-            hints = Hints(hints.case, "".join(sorted(set(hints.symbols))), hints.lengths)
+            hints = replace(hints, symbols="".join(sorted(set(hints.symbols))))
         with self._views_lock:
             view = self._views.get(hints)
             if view is not None:
@@ -124,6 +126,10 @@ class LoadedModel:
         if hints.lengths is not None:
             self.check_lengths()
             solver = solver.with_lengths(hints.lengths)
+        if hints.second_look is not None:
+            if not callable(getattr(solver, "with_second_look", None)):
+                raise InvalidRequest(f"model {self.name!r} cannot take a second look")
+            solver = solver.with_second_look(hints.second_look)
         return solver
 
     def describe(self, default: bool) -> dict[str, Any]:

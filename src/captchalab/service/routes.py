@@ -6,7 +6,7 @@ import asyncio
 import json
 import time
 from collections.abc import Callable, Coroutine
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -29,6 +29,7 @@ from captchalab.service.uploads import (
     Upload,
     check_case_field,
     check_length_field,
+    check_second_look_field,
     check_symbols_field,
     length_text,
     prepare_upload,
@@ -116,10 +117,14 @@ def request_hints(request: Request, fields: BodyFields) -> Hints:
     symbols = fields.symbols
     if symbols is None:
         symbols = request.query_params.get("symbols")
+    look = fields.second_look
+    if look is None:
+        look = request.query_params.get("second_look")
     return Hints(
         fields.case or query_case(request),
         check_symbols_field(symbols),
         request_lengths(request, fields.length),
+        check_second_look_field(look),
     )
 
 
@@ -234,8 +239,14 @@ async def _solve_uploads(
     runner to the Solver view for all its hints (``LoadedModel.solver_for``), batched with
     other requests that bring the same hints. With ``lengths`` only, the batched answers that
     already fit stand (a length-constrained decoder leaves them unchanged); only the others are
-    read again under the constraint, in a worker thread.
+    read again under the constraint, in a worker thread. With ``second_look``, the answers
+    below its threshold are read again, with the other views of their images
+    (``Solver.with_second_look``), in a worker thread.
     """
+    look = hints.second_look
+    if look is not None:
+        looking = loaded.solver_for(hints)  # before any work: an InvalidRequest for bad hints
+        hints = replace(hints, second_look=None)  # the first reading batches as without it
     view: Any = None  # what reads the images when the runner's own solver cannot
     if hints.symbols is not None or hints.lengths is not None:
         view = loaded.solver_for(hints)  # before any work: an InvalidRequest for bad hints
@@ -249,18 +260,29 @@ async def _solve_uploads(
     else:
         answers = iter(await runner.submit(images, prepare))
     outcomes = [upload if isinstance(upload, ServiceError) else next(answers) for upload in uploads]
-    if hints.symbols is not None or hints.lengths is None:
+    if hints.symbols is None and hints.lengths is not None:
+        lengths = hints.lengths
+        misfits = [
+            i
+            for i, outcome in enumerate(outcomes)
+            if not isinstance(outcome, ServiceError) and len(outcome.text) not in lengths
+        ]
+        if misfits:
+            again = [uploads[i] for i in misfits]  # read once already: no errors now
+            refit = await asyncio.to_thread(_read_again, view, again, prepare)
+            for index, prediction in zip(misfits, refit, strict=True):
+                outcomes[index] = prediction
+    if look is None:
         return outcomes
-    lengths = hints.lengths
-    misfits = [
+    unsure = [
         i
         for i, outcome in enumerate(outcomes)
-        if not isinstance(outcome, ServiceError) and len(outcome.text) not in lengths
+        if not isinstance(outcome, ServiceError) and outcome.confidence < look
     ]
-    if misfits:
-        again = [uploads[i] for i in misfits]  # these were read once already: no errors now
-        refit = await asyncio.to_thread(_read_again, view, again, prepare)
-        for index, prediction in zip(misfits, refit, strict=True):
+    if unsure:
+        again = [uploads[i] for i in unsure]  # checked against the limits already
+        second = await asyncio.to_thread(looking.solve, again)
+        for index, prediction in zip(unsure, second, strict=True):
             outcomes[index] = prediction
     return outcomes
 
@@ -285,7 +307,9 @@ def _hint_fields(loaded: LoadedModel, hints: Hints) -> dict[str, Any]:
     if hints.lengths is not None:
         echo["length"] = length_text(hints.lengths)
     if hints.symbols is not None:
-        echo["symbols"] = loaded.solver_for(hints).symbols
+        echo["symbols"] = loaded.solver_for(replace(hints, second_look=None)).symbols
+    if hints.second_look is not None:
+        echo["second_look"] = hints.second_look
     return echo
 
 

@@ -15,6 +15,7 @@ from pydantic import ValidationError
 
 from captchalab.charset import NAMED_CHARSETS, resolve_symbols
 from captchalab.data.preprocess import Preprocessing
+from captchalab.inference.views import DEFAULT_SECOND_LOOK
 from captchalab.objectives.lengths import format_lengths, parse_lengths
 from captchalab.service import schemas
 from captchalab.service.errors import (
@@ -31,7 +32,8 @@ CASES = ("sensitive", "insensitive")  # the ``case`` field (``inference.case`` p
 
 # Besides the images: a few text fields (``model``), none longer than a model name needs.
 _FORM_LIMITS = {"max_fields": 8, "max_part_size": 4096}
-_TEXT_FIELDS = ("model", "case", "length", "symbols")
+_TEXT_FIELDS = ("model", "case", "length", "symbols", "second_look")
+_YES, _NO = ("true", "yes", "on"), ("false", "no", "off")
 
 
 @dataclass(frozen=True)
@@ -42,6 +44,7 @@ class BodyFields:
     case: str | None = None
     length: str | None = None  # as given; ``check_length_field`` parses it
     symbols: str | None = None  # as given; ``check_symbols_field`` expands a named set
+    second_look: str | None = None  # as given; ``check_second_look_field`` parses it
 
 
 async def read_uploads(
@@ -64,6 +67,7 @@ async def read_uploads(
     check_case_field(fields.case)
     check_length_field(fields.length)
     check_symbols_field(fields.symbols)
+    check_second_look_field(fields.second_look)
     return uploads, fields
 
 
@@ -99,6 +103,24 @@ def check_symbols_field(symbols: str | None) -> str | None:
         raise InvalidRequest(
             f"symbols: unknown named set {symbols[:40]!r}; known: {known}"
         ) from None
+
+
+def check_second_look_field(value: str | None) -> float | None:
+    """``second_look`` as a threshold (None: not given, or ``false``): ``true`` is the Solver's
+    default threshold, a number in (0, 1] is the threshold itself; else an InvalidRequest."""
+    if value is None or value.strip().lower() in _NO:
+        return None
+    if value.strip().lower() in _YES:
+        return DEFAULT_SECOND_LOOK
+    try:
+        threshold = float(value)
+    except ValueError:
+        threshold = float("nan")
+    if not 0.0 < threshold <= 1.0:  # NaN fails too
+        raise InvalidRequest(
+            f"second_look must be true, false or a confidence in (0, 1], got {value[:40]!r}"
+        )
+    return threshold
 
 
 def length_text(lengths: frozenset[int] | None) -> str | None:
@@ -161,8 +183,14 @@ async def _read_json(request: Request, batch: bool) -> tuple[list[Upload], BodyF
 
 
 def _fields(body: schemas.SolveRequest | schemas.BatchRequest) -> BodyFields:
-    length = body.length
-    return BodyFields(body.model, body.case, None if length is None else str(length), body.symbols)
+    length, look = body.length, body.second_look
+    return BodyFields(
+        body.model,
+        body.case,
+        None if length is None else str(length),
+        body.symbols,
+        None if look is None else str(look).lower(),
+    )
 
 
 def _decode(text: str) -> Upload:
