@@ -81,11 +81,16 @@ def page(server_url: str) -> Iterator[object]:
         browser.close()
 
 
+def _api_text(server_url: str, png: bytes, **fields: str) -> str:
+    response = httpx.post(server_url + "/v1/solve", files={"image": ("c.png", png)}, data=fields)
+    response.raise_for_status()
+    return str(response.json()["text"])
+
+
 @pytest.fixture(scope="module")
 def expected_text(server_url: str, png: bytes) -> str:
-    response = httpx.post(server_url + "/v1/solve", files={"image": ("c.png", png)})
-    response.raise_for_status()
-    text = str(response.json()["text"])
+    """The page's answer: it asks for a second look unless the box is unticked."""
+    text = _api_text(server_url, png, second_look="true")
     assert text, "the tiny model should answer something, or the page checks prove nothing"
     return text
 
@@ -119,6 +124,23 @@ def test_clicking_the_answer_copies_it(page, png: bytes, expected_text: str) -> 
     page.click("#answer")
     page.wait_for_selector("#status:has-text('Copied')")
     assert expected_text in (page.text_content("#status") or "")
+
+
+def test_the_second_look_box_decides_what_is_asked(page, server_url: str, png: bytes) -> None:
+    """Ticked (the default), the page asks for a second look and the answer echoes its
+    threshold; unticked, it reads once, as the API does without the field."""
+    assert page.is_checked("#second-look")
+    answers = []
+    for ticked in (True, False):
+        page.set_checked("#second-look", ticked)
+        with page.expect_response(lambda r: r.url.endswith("/v1/solve")) as response:
+            shown = _deliver(page, "drop", png)
+        answers.append((shown, response.value.json().get("second_look")))
+    page.check("#second-look")
+    assert answers == [
+        (_api_text(server_url, png, second_look="true"), 0.5),
+        (_api_text(server_url, png), None),
+    ]
 
 
 def test_page_fits_a_phone_screen(page) -> None:

@@ -6,6 +6,7 @@
   const dropZone = $("drop-zone");
   const fileInput = $("file");
   const modelSelect = $("model");
+  const secondLook = $("second-look");
   const apiKey = $("api-key");
   const result = $("result");
   const preview = $("preview");
@@ -73,6 +74,7 @@
     const form = new FormData();
     form.append("image", file, file.name || "pasted-image");
     if (modelSelect.value) form.append("model", modelSelect.value);
+    if (secondLook.checked) form.append("second_look", "true");
     try {
       const response = await fetch("/v1/solve", { method: "POST", body: form, headers: headers() });
       if (!response.ok) {
