@@ -26,6 +26,7 @@ async function load() {
   $("serverUrl").value = settings.serverUrl;
   $("apiKey").value = settings.apiKey;
   $("serverModel").value = settings.serverModel;
+  $("secondLook").checked = settings.secondLook === true;
   $("threshold").value = Math.round(settings.threshold * 100);
   $("caseInsensitive").checked = settings.caseInsensitive === true;
   $("symbols").value = settings.symbols;
@@ -85,6 +86,7 @@ form.addEventListener("submit", async (event) => {
     serverUrl: $("serverUrl").value.trim() || DEFAULTS.serverUrl,
     apiKey: $("apiKey").value,
     serverModel: $("serverModel").value.trim(),
+    secondLook: $("secondLook").checked,
     threshold: Number($("threshold").value) / 100,
     caseInsensitive: $("caseInsensitive").checked,
     symbols: $("symbols").value.trim(),

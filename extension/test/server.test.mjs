@@ -42,6 +42,19 @@ test("reading hints go as the API's case, symbols and length fields, only when s
   assert.deepEqual([...bodies[2].entries()].filter(([name]) => name !== "image"), [["symbols", "@digits"]]); // the server expands named sets
 });
 
+test("the second look goes as second_look=true, only when on", async () => {
+  const bodies = [];
+  const fetchImpl = async (url, init) => {
+    bodies.push(init.body);
+    return new Response(JSON.stringify({ text: "ab12", confidence: 0.9, model: "default", second_look: 0.5 }));
+  };
+  const base = { serverUrl: "http://127.0.0.1:8000", apiKey: "" };
+  await solveOnServer(png, { ...base, secondLook: true }, fetchImpl);
+  await solveOnServer(png, { ...base, secondLook: false }, fetchImpl);
+  assert.equal(bodies[0].get("second_look"), "true");
+  assert.deepEqual([...bodies[1].keys()], ["image"]);
+});
+
 test("symbols the server's model cannot read come back as its 422 detail", async () => {
   const detail = "symbols: model 'default' cannot read '!' (it reads 0123456789)";
   const settings = { serverUrl: "http://127.0.0.1:8000", apiKey: "", symbols: "12!" };

@@ -42,3 +42,10 @@ test("every reading hint works in server mode too (the API's case, symbols and l
   assert.equal(normalizeSettings({ ...server, symbols: "@digits" }).symbols, "@digits");
   assert.throws(() => normalizeSettings({ ...server, symbols: "@nope" }), /unknown symbol set '@nope'/);
 });
+
+test("the server's second look is off by default (answers as in local mode) and must be on or off", () => {
+  const server = { mode: "server", serverUrl: "http://127.0.0.1:8000" };
+  assert.equal(normalizeSettings(server).secondLook, false);
+  assert.equal(normalizeSettings({ ...server, secondLook: true }).secondLook, true);
+  assert.throws(() => normalizeSettings({ ...server, secondLook: "yes" }), /Look again if unsure' must be on or off/);
+});

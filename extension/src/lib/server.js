@@ -25,9 +25,10 @@ export async function describeFailure(response) {
 /**
  * @param {Blob} png the cropped captcha
  * @param {{serverUrl: string, apiKey: string, serverModel: string, caseInsensitive?: boolean,
- *   symbols?: string, length?: string}} settings the reading hints go as the API's ``case``,
- *   ``symbols`` and ``length`` fields, only when set (the server checks the symbols against its
- *   model and answers a 422 for one it cannot read)
+ *   symbols?: string, length?: string, secondLook?: boolean}} settings the reading hints go as
+ *   the API's ``case``, ``symbols`` and ``length`` fields, only when set (the server checks the
+ *   symbols against its model and answers a 422 for one it cannot read); ``secondLook`` as
+ *   ``second_look=true``
  * @returns {Promise<{text: string, confidence: number, model: string}>}
  */
 export async function solveOnServer(png, settings, fetchImpl = fetch) {
@@ -41,6 +42,7 @@ export async function solveOnServer(png, settings, fetchImpl = fetch) {
   if (settings.caseInsensitive) form.append("case", "insensitive");
   if (settings.symbols) form.append("symbols", settings.symbols);
   if (settings.length) form.append("length", String(settings.length));
+  if (settings.secondLook) form.append("second_look", "true");
   const headers = settings.apiKey ? { "X-API-Key": settings.apiKey } : {};
   let response;
   try {

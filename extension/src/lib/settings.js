@@ -8,6 +8,7 @@ export const DEFAULTS = Object.freeze({
   serverUrl: "http://127.0.0.1:8000",
   apiKey: "",
   serverModel: "", // empty: the server's default model
+  secondLook: false, // server mode: an unsure answer is read again from other views (second_look)
   threshold: 0.5, // below this confidence, ask for a fresh captcha instead of copying
   // Reading hints, for a site whose captchas follow known rules (the Solver's
   // case_insensitive, restricted and with_lengths; the API's case, symbols and length fields):
@@ -24,6 +25,7 @@ export function normalizeSettings(stored) {
   if (!(threshold >= 0 && threshold <= 1)) throw new Error("the confidence threshold must be between 0 and 1");
   settings.threshold = threshold;
   if (settings.mode === "server") serverOrigin(settings.serverUrl); // throws when malformed
+  if (typeof settings.secondLook !== "boolean") throw new Error("'Look again if unsure' must be on or off");
   Object.assign(settings, readingHints(settings));
   return settings;
 }
