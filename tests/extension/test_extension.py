@@ -249,7 +249,7 @@ def test_a_site_that_ignores_case_gets_the_solvers_lower_case_answers(
 def test_the_servers_second_look_gives_the_solvers_answers(
     browser: Browser, server: str, solver: Solver
 ) -> None:
-    """"Look again if unsure" (``secondLook``, server mode) sends ``second_look=true``: the
+    """ "Look again if unsure" (``secondLook``, server mode) sends ``second_look=true``: the
     answers are ``Solver.with_second_look()``'s."""
     scheme = get_scheme("mix")
     images = [png_bytes(scheme.sample_at(TEST_SEED, 300 + i)[0]) for i in range(HINT_IMAGES)]

@@ -48,7 +48,7 @@ def test_view_names_are_checked() -> None:
         resolve_views(["sharpen"])
     with pytest.raises(ValueError, match="at least one"):
         resolve_views([])
-    with pytest.raises(ValueError, match="already registered"):
+    with pytest.raises(ValueError, match="registered twice"):
         register_view("blur")(lambda image: image)
 
 

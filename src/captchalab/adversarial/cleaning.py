@@ -15,6 +15,7 @@ from PIL import Image, ImageFilter
 
 from captchalab.adversarial.masks import grey
 from captchalab.data.ink import otsu_threshold
+from captchalab.registry import add_unique, lookup
 
 Cleaning = Callable[[Image.Image], Image.Image]
 _CLEANINGS: dict[str, Cleaning] = {}
@@ -22,9 +23,7 @@ _CLEANINGS: dict[str, Cleaning] = {}
 
 def register_cleaning(name: str) -> Callable[[Cleaning], Cleaning]:
     def wrap(function: Cleaning) -> Cleaning:
-        if name in _CLEANINGS:
-            raise ValueError(f"cleaning {name!r} is registered twice")
-        _CLEANINGS[name] = function
+        add_unique(_CLEANINGS, "cleaning", name, function)
         return function
 
     return wrap
@@ -35,9 +34,7 @@ def list_cleanings() -> list[str]:
 
 
 def get_cleaning(name: str) -> Cleaning:
-    if name not in _CLEANINGS:
-        raise KeyError(f"unknown cleaning {name!r}; known: {', '.join(_CLEANINGS)}")
-    return _CLEANINGS[name]
+    return lookup(_CLEANINGS, "cleaning", name)
 
 
 @register_cleaning("median")

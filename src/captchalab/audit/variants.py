@@ -13,6 +13,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from captchalab.charset import DIGITS, LOWER, UPPER, Charset
+from captchalab.registry import add_unique, lookup
 from captchalab.schemes.base import Scheme
 from captchalab.schemes.fonts import shipped_fonts
 from captchalab.schemes.imagecaptcha import ImageCaptchaScheme
@@ -42,9 +43,7 @@ _FIXED_BY_CAPTCHA = "drawn by the python captcha library with fixed settings: no
 
 def register_factor(name: str, label: str) -> Callable[[Vary], Vary]:
     def wrap(vary: Vary) -> Vary:
-        if name in FACTORS:
-            raise ValueError(f"factor {name!r} is registered twice")
-        FACTORS[name] = Factor(name, label, vary)
+        add_unique(FACTORS, "factor", name, Factor(name, label, vary))
         return vary
 
     return wrap
@@ -52,11 +51,10 @@ def register_factor(name: str, label: str) -> Callable[[Vary], Vary]:
 
 def vary(factor: str, scheme: Scheme) -> Variant | str:
     """The variant of ``scheme`` for ``factor``, or the reason it cannot be varied."""
-    if factor not in FACTORS:
-        raise KeyError(f"unknown factor {factor!r}; known: {', '.join(FACTORS)}")
+    entry = lookup(FACTORS, "factor", factor)
     if not isinstance(scheme, StyledScheme | ImageCaptchaScheme):
         return f"{type(scheme).__name__} schemes are not re-rendered by the audit"
-    return FACTORS[factor].vary(scheme)
+    return entry.vary(scheme)
 
 
 def _renamed(scheme: Scheme, factor: str, **changes: Any) -> Scheme:

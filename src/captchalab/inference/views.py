@@ -16,6 +16,8 @@ from collections.abc import Callable, Iterable
 
 from PIL import Image, ImageFilter, ImageOps
 
+from captchalab.registry import add_unique
+
 View = Callable[[Image.Image], Image.Image]
 VIEWS: dict[str, View] = {}
 # Below this calibrated confidence the second look reads the views: the first answer is then
@@ -27,9 +29,7 @@ def register_view(name: str) -> Callable[[View], View]:
     """Register ``function`` as the view ``name`` (names are unique)."""
 
     def add(function: View) -> View:
-        if name in VIEWS:
-            raise ValueError(f"a view named {name!r} is already registered")
-        VIEWS[name] = function
+        add_unique(VIEWS, "view", name, function)
         return function
 
     return add

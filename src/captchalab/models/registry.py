@@ -11,6 +11,8 @@ from typing import Any
 
 from torch import nn
 
+from captchalab.registry import add_unique
+
 
 @dataclass(frozen=True)
 class ModelEntry:
@@ -30,10 +32,10 @@ def register_model(
     **options) -> nn.Module`` whose forward returns ``(B, S, num_classes)`` logits."""
 
     def wrap(builder: Callable[..., nn.Module]) -> Callable[..., nn.Module]:
-        if name in _MODELS:
-            raise ValueError(f"model {name!r} is registered twice")
         doc = (builder.__doc__ or "").strip().splitlines()
-        _MODELS[name] = ModelEntry(name, objective, builder, doc[0] if doc else "")
+        add_unique(
+            _MODELS, "model", name, ModelEntry(name, objective, builder, doc[0] if doc else "")
+        )
         return builder
 
     return wrap

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
+from captchalab.registry import add_unique
 from captchalab.schemes.base import Scheme
 
 SchemeFactory = Callable[[], Scheme]
@@ -15,9 +16,7 @@ def register_scheme(name: str) -> Callable[[SchemeFactory], SchemeFactory]:
     """Decorator: register a zero-argument factory that builds the scheme ``name``."""
 
     def wrap(factory: SchemeFactory) -> SchemeFactory:
-        if name in _REGISTRY:
-            raise ValueError(f"scheme {name!r} is registered twice")
-        _REGISTRY[name] = factory
+        add_unique(_REGISTRY, "scheme", name, factory)
         return factory
 
     return wrap
