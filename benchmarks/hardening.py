@@ -779,6 +779,7 @@ class Benchmark:
         name: str,
         lam: float | None = None,
         rehearsal: tuple[list, list[str]] | None = None,
+        steps: int | None = None,
     ) -> tuple[Path, float, float]:
         """Fine-tune ``substitute`` on (images, answers), plus an optional rehearsal set
         (hardened images, true texts); returns its folder, original accuracy, and the share
@@ -786,9 +787,9 @@ class Benchmark:
         model, meta = load_checkpoint(substitute)
         settings = FinetuneSettings(
             lam=lam,
-            steps=self.budget.finetune_steps,
+            steps=steps or self.budget.finetune_steps,
             batch_size=self.budget.batch,
-            eval_every=max(10, self.budget.finetune_steps // 4),
+            eval_every=max(10, (steps or self.budget.finetune_steps) // 4),
             original_size=max(200, self.budget.n_query),
             val_size=200,
         )

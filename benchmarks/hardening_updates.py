@@ -17,7 +17,9 @@ they can be compared round by round:
 - `glyph_combined_rehearse`: the same, and each fine-tune also fits a rehearsal set: fresh
   captchas the defender hardened against its current substitute, with their true labels (as
   many as the queries). The defender knows the true text of what it serves, so it can take the
-  step an attacker's update takes (retraining on hardened captchas) before the attacker does.
+  step an attacker's update takes (retraining on hardened captchas) before the attacker does;
+- `glyph_combined_rehearse_long`: the same with as many rehearsal captchas as the attacker's
+  update sees and a fine-tune twice as long, a closer copy of the attacker's update.
 
 Each round, for each protocol: the attacker retrains on captchas hardened by the protocol
 (true labels), answers hardened queries, the substitute is fine-tuned on those answers
@@ -39,7 +41,7 @@ import json
 import sys
 import time
 from collections.abc import Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -118,15 +120,30 @@ def protocols(budget: Budget) -> dict[str, HardeningSettings]:
 
 
 PROTOCOLS = ("recommended", "combined", "combined_full", "glyph", "glyph_combined")
-# protocol -> (hardening settings it shares with a protocol above, rehearsal in the fine-tune)
-REHEARSED = {"glyph_combined_rehearse": "glyph_combined"}
 REHEARSAL_SEED = 5_000_005
+
+
+@dataclass(frozen=True)
+class Rehearsal:
+    """A protocol that re-hardens like ``source`` and adds a rehearsal set to each fine-tune:
+    ``size`` captchas (``"query"``: as many as the attacker's answers; ``"train"``: as many as
+    its update sees), fine-tuned ``steps_factor`` times the budget's steps."""
+
+    source: str
+    size: str = "query"
+    steps_factor: int = 1
+
+
+REHEARSED = {
+    "glyph_combined_rehearse": Rehearsal("glyph_combined"),
+    "glyph_combined_rehearse_long": Rehearsal("glyph_combined", size="train", steps_factor=2),
+}
 
 
 def protocol_settings(budget: Budget) -> dict[str, HardeningSettings]:
     """Every protocol's hardening settings, the rehearsed variants included."""
     base = protocols(budget)
-    return {**base, **{name: base[source] for name, source in REHEARSED.items()}}
+    return {**base, **{name: base[r.source] for name, r in REHEARSED.items()}}
 
 
 def run_protocol(
@@ -170,12 +187,15 @@ def run_protocol(
         q_images, q_texts = samples(b.target, QUERY_SEED + round_, b.n_query)
         queries = harden(substitute, settings, q_images, q_texts, 300 + round_)
         answers = attacker.read(queries)
-        rehearsal = None
-        if name in REHEARSED:  # the defender's own hardened captchas, with their true text
-            r_images, r_texts = samples(b.target, REHEARSAL_SEED + round_, b.n_query)
+        rehearsal, steps = None, b.finetune_steps
+        plan = REHEARSED.get(name)
+        if plan is not None:  # the defender's own hardened captchas, with their true text
+            count = b.n_train if plan.size == "train" else b.n_query
+            r_images, r_texts = samples(b.target, REHEARSAL_SEED + round_, count)
             rehearsal = (harden(substitute, settings, r_images, r_texts, 500 + round_), r_texts)
+            steps = b.finetune_steps * plan.steps_factor
         substitute, original_acc, fit = bench.finetuned(
-            substitute, queries, answers, f"{name}_round_{round_}", rehearsal=rehearsal
+            substitute, queries, answers, f"{name}_round_{round_}", rehearsal=rehearsal, steps=steps
         )
         retest = harden(substitute, settings, bench.test_images, bench.test_texts, 400 + round_)
         after = success_rate(attacker.read(retest), bench.test_texts, False)
@@ -230,7 +250,13 @@ def report(
         "",
     ]
     for name, rounds in results.items():
-        rehearse = " + a rehearsal set in each fine-tune" if name in REHEARSED else ""
+        plan = REHEARSED.get(name)
+        rehearse = (
+            f" + a rehearsal set ({plan.size}-sized, {plan.steps_factor}x the fine-tune steps) "
+            "in each fine-tune"
+            if plan
+            else ""
+        )
         lines += [f"## {name}: {label(settings[name])}, mask {settings[name].mask}{rehearse}", ""]
         if len(rounds) < b.rounds:
             lines += [f"{len(rounds)} of {b.rounds} rounds: restored from --work, not run on.", ""]
@@ -270,8 +296,19 @@ def main(argv: Sequence[str] | None = None) -> None:
         help=f"the protected scheme (default {TARGET}; any preset "
         "or .yaml scheme); the substitute and the attacker train on SCHEME+mix",
     )
+    parser.add_argument(
+        "--rounds",
+        type=int,
+        default=None,
+        help="update rounds per protocol (default: the budget's, 3); a later call with more "
+        "rounds continues from the ones kept in --work",
+    )
     args = parser.parse_args(argv)
     budget = target_budget(args.quick, args.scheme)
+    if args.rounds is not None:
+        if args.rounds < 1:
+            raise SystemExit("--rounds must be at least 1")
+        budget = replace(budget, rounds=args.rounds)
     name = run_name("hardening_updates", budget, args.quick)
     work = args.work or REPO_ROOT / "runs" / name
     claim_work(work, budget.target)

@@ -126,5 +126,5 @@ def test_update_protocols_include_the_rehearsed_variant() -> None:
     base = hardening_updates.protocols(budget)
     every = hardening_updates.protocol_settings(budget)
     assert tuple(base) == hardening_updates.PROTOCOLS
-    for name, source in hardening_updates.REHEARSED.items():
-        assert every[name] == base[source]
+    for name, plan in hardening_updates.REHEARSED.items():
+        assert every[name] == base[plan.source] and plan.size in ("query", "train")
