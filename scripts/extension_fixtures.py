@@ -9,8 +9,10 @@ text, confidence and character probabilities the Python decoders give them. Read
 (the extension's ``caseInsensitive``, ``symbols`` and ``length`` settings) are checked the
 same way: the Solver's answers under each hint, for random logits and for the images, the
 errors it gives where it refuses one, and what ``parse_lengths`` makes of length specs. The
-JavaScript tests (``extension/test/``) must reproduce all of it: tensors within 1e-4, texts
-exactly.
+second look (``second_look``) holds the bytes of each view (``inference.views``) of a few
+images, and the answers ``Solver.with_second_look`` gives the images with a threshold that
+sends every one of them to the views. The JavaScript tests (``extension/test/``) must
+reproduce all of it: tensors within 1e-4, view bytes and texts exactly.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from captchalab.charset import NAMED_CHARSETS, Charset, resolve_symbols
 from captchalab.data.preprocess import Preprocessing, input_widths, load_image, to_array
 from captchalab.inference import Solver
 from captchalab.inference.metadata import ModelMetadata
+from captchalab.inference.views import VIEWS
 from captchalab.objectives.decoding import DECODERS, decode
 from captchalab.objectives.lengths import parse_lengths
 from captchalab.schemes import get_scheme
@@ -59,6 +62,15 @@ IMAGE_HINTS: list[dict[str, Any]] = [
 # a and b in both cases, c in lower case only, D in upper case only, two digits
 HINT_SYMBOLS = "aAbBcD12"
 HINT_SPEC = Preprocessing(height=8, width=16)
+# The second look: a threshold above every fixture image's confidence, so that each one is
+# read again from its views, and the images whose views are stored byte for byte (small ones:
+# the views of larger captchas add little and weigh a lot).
+SECOND_LOOK = 0.999
+VIEW_IMAGES = ("mix_4", "tiny", "odd", "odd_tall")
+SECOND_LOOK_HINTS: list[dict[str, Any]] = [{}, IMAGE_HINTS[-1]]
+# A reading that differs from the answer must be less confident by this share of the
+# answer's confidence, so that float noise between onnxruntime builds cannot swap them.
+SECOND_LOOK_MARGIN = 1e-3
 LENGTH_SPECS = [
     *("5", " 4 - 6 ", "4,6", "4-6,9", "+5", "1_0", "64", "1-64", "3,3", "2-2"),
     *("", " ", "0", "6-4", "a", "4,,5", "65", "4-", "-4", "4--6", "5.0", "1-65", "1__0", "1 0"),
@@ -95,6 +107,18 @@ def _images() -> list[tuple[str, Image.Image]]:
     blank = Image.new("RGB", (40, 30), (200, 210, 220))  # no ink: the crop keeps it whole
     images.append(("blank", blank))
     return images
+
+
+def _odd_images() -> dict[str, Image.Image]:
+    """A captcha squeezed to 37x13 with dark specks, and the same turned on its side: odd
+    sizes for half, double and blur, and a height that shrinks more than the width (Pillow
+    then resizes vertically first)."""
+    rng = np.random.default_rng(17)
+    image = get_scheme("mix").sample_at(TEST_SEED, MIX_IMAGES + 2)[0].convert("RGB")
+    pixels = np.array(image.resize((37, 13)))
+    pixels[rng.integers(0, 13, 12), rng.integers(0, 37, 12)] = 0
+    wide = Image.fromarray(pixels)
+    return {"odd": wide, "odd_tall": wide.transpose(Image.Transpose.ROTATE_90)}
 
 
 def _tensor(image: Image.Image, spec: Preprocessing) -> dict[str, object]:
@@ -230,12 +254,63 @@ def image_hints(solver: Solver, model_input: np.ndarray) -> list[dict[str, Any]]
     return [_hinted_answer(solver, hints, model_input) for hints in IMAGE_HINTS]
 
 
+def _rgba_entry(name: str, image: Image.Image) -> dict[str, Any]:
+    rgba = np.asarray(image.convert("RGBA"), dtype=np.uint8)
+    return {"name": name, "width": rgba.shape[1], "height": rgba.shape[0], "rgba": _b64(rgba)}
+
+
+def view_cases(images: dict[str, Image.Image]) -> list[dict[str, Any]]:
+    """Each view of each VIEW_IMAGES image (alpha over white, as the Solver loads it) as RGB
+    bytes: ``autocontrast``'s grey image replicated to RGB, as preprocessing reads it."""
+    cases = []
+    for image_name in VIEW_IMAGES:
+        flat = load_image(images[image_name])
+        for name, view in VIEWS.items():
+            seen = view(flat)
+            rgb = np.asarray(seen.convert("RGB"), dtype=np.uint8)
+            cases.append(
+                {
+                    "image": image_name,
+                    "view": name,
+                    "width": seen.width,
+                    "height": seen.height,
+                    "rgb": _b64(rgb),
+                }
+            )
+    return cases
+
+
+def second_look_answers(solver: Solver, images: dict[str, Image.Image]) -> list[dict[str, Any]]:
+    """The Solver's answer with the second look for every image, under no hints and under
+    hints (they apply to every reading), with its first reading for comparison."""
+    answers = []
+    for hints in SECOND_LOOK_HINTS:
+        reader = hinted(solver, hints)
+        looking = reader.with_second_look(SECOND_LOOK)
+        for name, image in images.items():
+            flat = load_image(image)
+            first = reader.solve(flat)
+            answer = looking.solve(flat)
+            if first.confidence >= SECOND_LOOK:
+                raise SystemExit(f"{name}: {first.confidence} is not below the second look")
+            readings = [first, *reader.solve([view(flat) for view in VIEWS.values()])]
+            rivals = [r.confidence for r in readings if r.text != answer.text]
+            if rivals and max(rivals) >= answer.confidence * (1 - SECOND_LOOK_MARGIN):
+                raise SystemExit(f"{name} {hints}: readings too close to tell apart")
+            answers.append(
+                {"image": name, "hints": hints, "first": first.to_dict(), **answer.to_dict()}
+            )
+    if all(a["first"]["text"] == a["text"] for a in answers):
+        raise SystemExit("the second look changes no answer: it needs other images")
+    return answers
+
+
 def main() -> None:
     solver = Solver.load("default")
     specs = [solver.preprocessing, *SPECS]
     entries = []
-    for name, image in _images():
-        rgba = np.asarray(image.convert("RGBA"), dtype=np.uint8)
+    images = dict(_images())
+    for name, image in images.items():
         flat = load_image(image)  # alpha over white, as every input is
         tensors = [_tensor(flat, s) for s in specs]
         model_input = to_array(flat, solver.preprocessing)[None]
@@ -243,10 +318,7 @@ def main() -> None:
         answer = solver.solve_arrays(model_input)[0]
         entries.append(
             {
-                "name": name,
-                "width": rgba.shape[1],
-                "height": rgba.shape[0],
-                "rgba": _b64(rgba),
+                **_rgba_entry(name, image),
                 "tensors": tensors,
                 "logits": _b64(logits.astype(np.float32)),
                 "logits_shape": list(logits.shape),
@@ -254,6 +326,7 @@ def main() -> None:
                 "hinted": image_hints(solver, model_input),
             }
         )
+    extra = _odd_images()  # second-look images beyond those above
     fixtures = {
         "model": solver.metadata.to_dict(),
         "images": entries,
@@ -261,6 +334,13 @@ def main() -> None:
         "hints": hint_cases(),
         "length_specs": length_specs(),
         "named_charsets": NAMED_CHARSETS,
+        "second_look": {
+            "threshold": SECOND_LOOK,
+            "view_names": list(VIEWS),
+            "images": [_rgba_entry(name, image) for name, image in extra.items()],
+            "views": view_cases({**images, **extra}),
+            "answers": second_look_answers(solver, {**images, **extra}),
+        },
     }
     OUT.parent.mkdir(parents=True, exist_ok=True)
     OUT.write_bytes(gzip.compress(json.dumps(fixtures, sort_keys=True).encode(), mtime=0))

@@ -10,6 +10,7 @@ import { captureScale, cropPixels, cropRect, trimUniformBorder } from "./lib/geo
 import { LocalModel } from "./lib/local.js";
 import { solveOnServer } from "./lib/server.js";
 import { normalizeSettings, readingHints } from "./lib/settings.js";
+import { DEFAULT_SECOND_LOOK } from "./lib/views.js";
 
 ort.env.wasm.numThreads = 1; // a service worker is not cross-origin isolated: no threads
 ort.env.wasm.proxy = false;
@@ -175,7 +176,9 @@ export async function solvePixels(rgba, width, height, settings, canvas = null) 
     return solveOnServer(png, settings);
   }
   const model = await localModel(settings);
-  const answer = await model.solve(rgba, width, height, readingHints(settings));
+  // "Look again if unsure": the Solver's default threshold, as the server's second_look=true
+  const secondLook = settings.secondLook ? DEFAULT_SECOND_LOOK : null;
+  const answer = await model.solve(rgba, width, height, readingHints(settings), secondLook);
   return { text: answer.text, confidence: answer.confidence, model: model.name };
 }
 

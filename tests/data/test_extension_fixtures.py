@@ -87,3 +87,19 @@ def test_reading_hints_are_the_solvers(fixtures: dict[str, Any]) -> None:
         model_input = to_array(load_image(_image(entry)), solver.preprocessing)[None]
         pairs = zip(entry["hinted"], script.image_hints(solver, model_input), strict=True)
         assert all(_same_answer(a, b) for a, b in pairs), (entry["name"], STALE)
+
+
+def test_the_second_look_is_the_solvers(fixtures: dict[str, Any]) -> None:
+    """The views' bytes are what ``inference.views`` makes (with the Pillow installed), and
+    the second-look answers are ``Solver.with_second_look``'s."""
+    script = _script()
+    stored = fixtures["second_look"]
+    assert stored["threshold"] == script.SECOND_LOOK, STALE
+    entries = [*fixtures["images"], *stored["images"]]
+    images = {entry["name"]: _image(entry) for entry in entries}
+    assert stored["view_names"] == list(script.VIEWS), STALE
+    assert stored["views"] == script.view_cases(images), STALE
+    fresh = script.second_look_answers(Solver.load("default"), images)
+    for old, new in zip(stored["answers"], fresh, strict=True):
+        assert old["image"] == new["image"] and _same_answer(old, new), (old["image"], STALE)
+        assert old["first"]["text"] == new["first"]["text"], (old["image"], STALE)

@@ -246,21 +246,26 @@ def test_a_site_that_ignores_case_gets_the_solvers_lower_case_answers(
         assert abs(answer["confidence"] - expected.confidence) < 1e-3
 
 
-def test_the_servers_second_look_gives_the_solvers_answers(
+def test_the_second_look_gives_the_solvers_answers_in_both_modes(
     browser: Browser, server: str, solver: Solver
 ) -> None:
-    """ "Look again if unsure" (``secondLook``, server mode) sends ``second_look=true``: the
-    answers are ``Solver.with_second_look()``'s."""
+    """ "Look again if unsure" (``secondLook``): local mode reads the views of
+    ``lib/views.js`` in the browser, server mode sends ``second_look=true``; both answer as
+    ``Solver.with_second_look()``."""
     scheme = get_scheme("mix")
     images = [png_bytes(scheme.sample_at(TEST_SEED, 300 + i)[0]) for i in range(HINT_IMAGES)]
     looked = solver.with_second_look().solve(images)
     assert any(a.text != b.text for a, b in zip(solver.solve(images), looked, strict=True))
+    encoded = [b64(image) for image in images]
     browser.set_settings(mode="server", serverUrl=server, secondLook=True)
     try:
-        remote = browser.call(SOLVE_ALL, [[b64(image) for image in images], "server", server])
+        local = browser.call(SOLVE_ALL, [encoded, "local", server])
+        remote = browser.call(SOLVE_ALL, [encoded, "server", server])
     finally:
         browser.set_settings(mode="local", secondLook=False)
-    assert [r["text"] for r in remote] == [p.text for p in looked]
+    assert [r["text"] for r in local] == [p.text for p in looked] == [r["text"] for r in remote]
+    for answer, expected in zip(local, looked, strict=True):
+        assert abs(answer["confidence"] - expected.confidence) < 1e-3
 
 
 def test_a_sites_symbols_and_length_give_the_solvers_answers_in_both_modes(

@@ -2,7 +2,8 @@
 
 import { decode } from "./decode.js";
 import { modelMetadata } from "./metadata.js";
-import { modelInput, toTensor } from "./preprocess.js";
+import { flattenAlpha, modelInput, rgbToTensor, toTensor } from "./preprocess.js";
+import { VIEWS } from "./views.js";
 
 /** A loaded model: its ORT session and metadata. */
 export class LocalModel {
@@ -35,9 +36,24 @@ export class LocalModel {
    * RGBA pixels -> {text, confidence, charProbs}.
    * @param {{caseInsensitive?: boolean, symbols?: string, length?: string}} hints the site's
    *   reading hints (decode.js); none: the model's own reading
+   * @param {number|null} secondLook a confidence in (0, 1]: an answer below it is read again
+   *   from each view of the image (views.js) and the most confident reading kept, the first
+   *   one on ties, as Solver.with_second_look; null: read once
    */
-  async solve(rgba, width, height, hints = {}) {
-    return this.solveTensor(this.tensor(rgba, width, height), hints);
+  async solve(rgba, width, height, hints = {}, secondLook = null) {
+    if (secondLook != null && !(secondLook > 0 && secondLook <= 1)) {
+      throw new Error(`the second-look threshold is a confidence in (0, 1], got ${secondLook}`);
+    }
+    const rgb = flattenAlpha(rgba, width, height);
+    const spec = this.metadata.preprocessing;
+    let best = await this.solveTensor(rgbToTensor(rgb, width, height, spec), hints);
+    if (secondLook == null || best.confidence >= secondLook) return best;
+    for (const view of Object.values(VIEWS)) {
+      const seen = view(rgb, width, height);
+      const answer = await this.solveTensor(rgbToTensor(seen.pixels, seen.width, seen.height, spec), hints);
+      if (answer.confidence > best.confidence) best = answer;
+    }
+    return best;
   }
 
   /** A full-width (C, H, W) tensor -> {text, confidence, charProbs}. */

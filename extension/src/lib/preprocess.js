@@ -189,9 +189,14 @@ export function fit(pixels, width, height, channels, outH, outW, mode) {
  * preprocessing metadata ({height, width, channels, resize, median_filter, crop_text}).
  */
 export function toTensor(rgba, width, height, spec) {
+  return rgbToTensor(flattenAlpha(rgba, width, height), width, height, spec);
+}
+
+/** RGB pixels (alpha already composited, as flattenAlpha gives them) -> toTensor's tensor. */
+export function rgbToTensor(rgb, width, height, spec) {
   const { height: outH, width: outW, channels } = spec;
   if (channels !== 1 && channels !== 3) throw new Error(`channels must be 1 or 3, got ${channels}`);
-  const rgb = flattenAlpha(rgba, width, height);
+  if (rgb.length !== width * height * 3) throw new Error(`expected ${width * height * 3} RGB bytes, got ${rgb.length}`);
   const luma = grayscale(rgb, width, height);
   let pixels = channels === 1 ? luma : rgb;
   if (spec.crop_text) {

@@ -8,7 +8,7 @@ export const DEFAULTS = Object.freeze({
   serverUrl: "http://127.0.0.1:8000",
   apiKey: "",
   serverModel: "", // empty: the server's default model
-  secondLook: false, // server mode: an unsure answer is read again from other views (second_look)
+  secondLook: false, // both modes: an answer below 50% is read again from other views (Solver.with_second_look)
   threshold: 0.5, // below this confidence, ask for a fresh captcha instead of copying
   // Reading hints, for a site whose captchas follow known rules (the Solver's
   // case_insensitive, restricted and with_lengths; the API's case, symbols and length fields):
