@@ -3,7 +3,8 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 
 import { flattenAlpha } from "../src/lib/preprocess.js";
-import { BILINEAR, VIEWS, boxRadius, fixedPointTaps } from "../src/lib/views.js";
+import { BILINEAR } from "../src/lib/preprocess.js";
+import { VIEWS, boxRadius, fixedPointTaps } from "../src/lib/views.js";
 import { bytes, fixtures, maxAbsDiff } from "./fixtures.mjs";
 
 const { second_look: secondLook } = fixtures;

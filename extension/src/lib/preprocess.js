@@ -68,43 +68,56 @@ export function medianFilter(pixels, width, height, channels, size) {
   return out;
 }
 
+/** Pillow's triangle filter (Resample.c's bilinear): support radius and weight at a distance. */
+export const BILINEAR = { support: 1.0, weight: (x) => Math.max(0, 1.0 - Math.abs(x)) };
+
 /**
- * The triangle filter's taps for one axis: for each output sample, the first input index
- * and the normalised weights (as data/resize.py's resize_weights, nonzero span only).
+ * One axis's normalised taps for a resampling filter, as Pillow's precompute_coeffs: for
+ * each output sample the first input index and the weights of the inputs from there on.
+ * @param {{support: number, weight: (x: number) => number}} filter
  * @returns {{start: number, weights: number[]}[]}
  */
-export function resizeTaps(inSize, outSize) {
+export function filterTaps(inSize, outSize, filter) {
   if (inSize < 1 || outSize < 1) throw new Error(`sizes must be positive: ${inSize} -> ${outSize}`);
   const scale = inSize / outSize;
   const filterScale = Math.max(scale, 1.0);
-  const support = filterScale;
+  const support = filter.support * filterScale;
   const reciprocal = 1.0 / filterScale;
   const taps = [];
   for (let i = 0; i < outSize; i++) {
     const centre = (i + 0.5) * scale;
-    const low = Math.max(Math.trunc(centre - support + 0.5), 0);
-    const high = Math.min(Math.trunc(centre + support + 0.5), inSize);
+    const start = Math.max(Math.trunc(centre - support + 0.5), 0);
+    const end = Math.min(Math.trunc(centre + support + 0.5), inSize);
     const raw = [];
     let total = 0;
-    for (let x = low; x < high; x++) {
-      const distance = Math.abs((x - centre + 0.5) * reciprocal);
-      const w = distance < 1.0 ? 1.0 - distance : 0.0;
+    for (let x = start; x < end; x++) {
+      const w = filter.weight((x - centre + 0.5) * reciprocal);
       raw.push(w);
       total += w;
     }
-    const weights = raw.map((w) => (total !== 0 ? w / total : w));
-    // Keep only the nonzero taps, like np.flatnonzero in the Python taps.
-    const span = [];
-    const indices = [];
-    for (let k = 0; k < weights.length; k++) {
-      if (weights[k] !== 0) {
-        span.push(weights[k]);
-        indices.push(low + k);
-      }
-    }
-    taps.push({ indices, weights: span });
+    taps.push({ start, weights: raw.map((w) => (total !== 0 ? w / total : w)) });
   }
   return taps;
+}
+
+/**
+ * The triangle filter's taps for one axis: for each output sample, the input indices and
+ * normalised weights of its nonzero span (as data/resize.py's resize_weights).
+ * @returns {{indices: number[], weights: number[]}[]}
+ */
+export function resizeTaps(inSize, outSize) {
+  return filterTaps(inSize, outSize, BILINEAR).map(({ start, weights }) => {
+    // Keep only the nonzero taps, like np.flatnonzero in the Python taps.
+    const indices = [];
+    const span = [];
+    weights.forEach((w, k) => {
+      if (w !== 0) {
+        span.push(w);
+        indices.push(start + k);
+      }
+    });
+    return { indices, weights: span };
+  });
 }
 
 function resizeAxis(values, width, height, channels, outSize, horizontal) {

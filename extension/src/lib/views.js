@@ -10,7 +10,7 @@
 // preprocessing, so they are written out here. extension/test/views.test.mjs checks every view
 // against Pillow's bytes (scripts/extension_fixtures.py).
 
-import { grayscale, medianFilter } from "./preprocess.js";
+import { BILINEAR, filterTaps, grayscale, medianFilter } from "./preprocess.js";
 
 /** Below this calibrated confidence the second look reads the views (views.py). */
 export const DEFAULT_SECOND_LOOK = 0.5;
@@ -104,8 +104,7 @@ export const VIEWS = Object.freeze({ pad, autocontrast, median3, invert, half, d
 
 const PRECISION_BITS = 32 - 8 - 2;
 
-/** Resample.c's filters: support radius and weight at a distance. */
-export const BILINEAR = { support: 1.0, weight: (x) => Math.max(0, 1.0 - Math.abs(x)) };
+/** Resample.c's bicubic filter (a = -0.5): support radius and weight at a distance. */
 export const BICUBIC = {
   support: 2.0,
   weight(x) {
@@ -123,29 +122,13 @@ export const BICUBIC = {
  * @returns {{start: number, weights: number[]}[]}
  */
 export function fixedPointTaps(inSize, outSize, filter) {
-  const scale = inSize / outSize;
-  const filterScale = Math.max(scale, 1.0);
-  const support = filter.support * filterScale;
-  const reciprocal = 1.0 / filterScale;
-  const taps = [];
-  for (let i = 0; i < outSize; i++) {
-    const centre = (i + 0.5) * scale;
-    const start = Math.max(Math.trunc(centre - support + 0.5), 0);
-    const end = Math.min(Math.trunc(centre + support + 0.5), inSize);
-    const raw = [];
-    let total = 0.0;
-    for (let x = start; x < end; x++) {
-      const w = filter.weight((x - centre + 0.5) * reciprocal);
-      raw.push(w);
-      total += w;
-    }
-    const weights = raw.map((w) => {
-      const k = (total !== 0.0 ? w / total : w) * (1 << PRECISION_BITS);
+  return filterTaps(inSize, outSize, filter).map(({ start, weights }) => ({
+    start,
+    weights: weights.map((w) => {
+      const k = w * (1 << PRECISION_BITS);
       return Math.trunc(k < 0 ? k - 0.5 : k + 0.5);
-    });
-    taps.push({ start, weights });
-  }
-  return taps;
+    }),
+  }));
 }
 
 /** A fixed-point sum -> uint8, as Resample.c's clip8. */
