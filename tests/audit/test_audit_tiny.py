@@ -36,7 +36,11 @@ def test_report_files_and_structure(tiny_report: Path, tiny_metrics: dict[str, A
             assert [p["samples"] for p in points] == [40, 160]
             assert all(0 <= p["accuracy"] <= 1 and p["cpu_minutes"] > 0 for p in points)
         assert {c["target"] for c in target["costs"]["crnn from scratch"]["samples"]} == {0.5, 0.9}
-        assert [a["name"] for a in target["off_the_shelf"]] == ["default (zero-shot)", "ddddocr"]
+        assert [a["name"] for a in target["off_the_shelf"]] == [
+            "default (zero-shot)",
+            "default (zero-shot, second look)",
+            "ddddocr",
+        ]
         assert len(target["errors"]["per_position_accuracy"]) == target["max_length"]
         assert [f["name"] for f in target["image_factors"]] == [
             "contrast",

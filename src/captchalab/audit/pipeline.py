@@ -160,7 +160,7 @@ def audit_target(
 
     reporter.stage(f"{target.name}: off-the-shelf attacks")
     off_the_shelf = [
-        zero_shot_default(target.charset, test, test_texts),
+        *zero_shot_default(target.charset, test, test_texts),
         zero_shot_ddddocr(target.charset, raw_images, test_texts),
     ]
     curves = {name: [t.point.to_dict() for t in runs] for name, runs in trained.items()}
