@@ -69,8 +69,14 @@ def test_median_filter_removes_isolated_dots() -> None:
 
 @pytest.mark.parametrize("data", [b"", b"not an image", b"\x89PNG\r\n\x1a\n" + b"\0" * 40])
 def test_corrupt_bytes_raise_a_clear_error(data: bytes) -> None:
-    with pytest.raises(ImageDecodeError, match="cannot decode image"):
+    with pytest.raises(ImageDecodeError, match="cannot decode image") as caught:
         load_image(data)
+    assert "BytesIO" not in str(caught.value)  # says what the data is, not how it was held
+
+
+def test_unknown_bytes_say_which_formats_were_accepted() -> None:
+    with pytest.raises(ImageDecodeError, match="12 bytes that are not a PNG, GIF image"):
+        load_image(b"not an image", formats=("PNG", "GIF"))
 
 
 def test_bad_arrays_and_specs() -> None:

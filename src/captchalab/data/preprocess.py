@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from PIL import Image
+from PIL import Image, UnidentifiedImageError
 
 from captchalab.data import resize
 
@@ -122,6 +122,11 @@ def _open(data: bytes, formats: Sequence[str] | None, max_pixels: int) -> Image.
         raise
     except Image.DecompressionBombError as exc:
         raise ImageTooLarge(f"image exceeds {max_pixels} pixels: {exc}") from exc
+    except UnidentifiedImageError as exc:  # Pillow's own message names only a buffer object
+        kinds = f"a {', '.join(formats)} image" if formats else "an image format Pillow reads"
+        raise ImageDecodeError(
+            f"cannot decode image: {len(data):,} bytes that are not {kinds}"
+        ) from exc
     except Exception as exc:  # Pillow raises many types for corrupt data
         raise ImageDecodeError(f"cannot decode image: {exc}") from exc
     return image
