@@ -19,7 +19,12 @@ they can be compared round by round:
   many as the queries). The defender knows the true text of what it serves, so it can take the
   step an attacker's update takes (retraining on hardened captchas) before the attacker does;
 - `glyph_combined_rehearse_long`: the same with as many rehearsal captchas as the attacker's
-  update sees and a fine-tune twice as long, a closer copy of the attacker's update.
+  update sees and a fine-tune twice as long, a closer copy of the attacker's update;
+- `glyph_combined_shadow`: the long rehearsal, and the defender also trains a shadow of the
+  updated attacker: a copy of its substitute retrained on the rehearsal set (as the attacker
+  retrains on hardened captchas), continued round after round. It then hardens against the
+  fine-tuned substitute and the shadow together, so the perturbation is computed against a
+  model that has already adapted to the previous one.
 
 Each round, for each protocol: the attacker retrains on captchas hardened by the protocol
 (true labels), answers hardened queries, the substitute is fine-tuned on those answers
@@ -132,11 +137,13 @@ class Rehearsal:
     source: str
     size: str = "query"
     steps_factor: int = 1
+    shadow: bool = False  # also harden against a shadow of the updated attacker
 
 
 REHEARSED = {
     "glyph_combined_rehearse": Rehearsal("glyph_combined"),
     "glyph_combined_rehearse_long": Rehearsal("glyph_combined", size="train", steps_factor=2),
+    "glyph_combined_shadow": Rehearsal("glyph_combined", size="train", steps_factor=2, shadow=True),
 }
 
 
@@ -159,18 +166,23 @@ def run_protocol(
     b = bench.budget
     saved = bench.work / "rounds" / f"{name}.json"
     rounds: list[dict[str, float]] = json.loads(saved.read_text()) if saved.exists() else []
+    plan = REHEARSED.get(name)
+    shadow: Path | None = None  # the defender's copy of the updated attacker (plan.shadow)
+    original_substitute = substitute  # the shadow's first starting point
     if rounds:  # continue from the last finished round's models
         substitute = Path(str(rounds[-1]["substitute"]))
         attacker_run = Path(str(rounds[-1]["attacker"]))
+        shadow = Path(str(rounds[-1]["shadow"])) if rounds[-1].get("shadow") else None
     for round_ in range(len(rounds) + 1, up_to + 1):
         started = time.perf_counter()
         console.print(f"[bold]{name}[/bold], round {round_}")
-        test = harden(substitute, settings, bench.test_images, bench.test_texts, 100 + round_)
+        defence = [substitute, shadow] if shadow else substitute
+        test = harden(defence, settings, bench.test_images, bench.test_texts, 100 + round_)
         before = success_rate(
             CheckpointAttacker("a", attacker_run).read(test), bench.test_texts, False
         )
         images, texts = samples(b.target, TRAIN_SEED + round_, b.n_train)
-        hardened = harden(substitute, settings, images, texts, 200 + round_)
+        hardened = harden(defence, settings, images, texts, 200 + round_)
         folder = write_folder(bench.work / f"{name}_update_{round_}", hardened, texts)
         attacker_run = train_run(
             bench.work,
@@ -185,19 +197,30 @@ def run_protocol(
         attacker = CheckpointAttacker(f"updated {round_}", attacker_run)
         updated = success_rate(attacker.read(test), bench.test_texts, False)
         q_images, q_texts = samples(b.target, QUERY_SEED + round_, b.n_query)
-        queries = harden(substitute, settings, q_images, q_texts, 300 + round_)
+        queries = harden(defence, settings, q_images, q_texts, 300 + round_)
         answers = attacker.read(queries)
         rehearsal, steps = None, b.finetune_steps
-        plan = REHEARSED.get(name)
         if plan is not None:  # the defender's own hardened captchas, with their true text
             count = b.n_train if plan.size == "train" else b.n_query
             r_images, r_texts = samples(b.target, REHEARSAL_SEED + round_, count)
-            rehearsal = (harden(substitute, settings, r_images, r_texts, 500 + round_), r_texts)
+            rehearsal = (harden(defence, settings, r_images, r_texts, 500 + round_), r_texts)
             steps = b.finetune_steps * plan.steps_factor
+            if plan.shadow:  # retrain the shadow on them, as the attacker just retrained
+                shadow = train_run(
+                    bench.work,
+                    f"{name}_shadow_{round_}",
+                    "adv_substitute.yaml",
+                    b,
+                    b.update_steps,
+                    data=str(write_folder(bench.work / f"{name}_rehearsal_{round_}", *rehearsal)),
+                    scheme=None,
+                    init=str((shadow or original_substitute) / "best"),
+                )
         substitute, original_acc, fit = bench.finetuned(
             substitute, queries, answers, f"{name}_round_{round_}", rehearsal=rehearsal, steps=steps
         )
-        retest = harden(substitute, settings, bench.test_images, bench.test_texts, 400 + round_)
+        defence = [substitute, shadow] if shadow else substitute
+        retest = harden(defence, settings, bench.test_images, bench.test_texts, 400 + round_)
         after = success_rate(attacker.read(retest), bench.test_texts, False)
         white = success_rate(
             CheckpointAttacker("s", substitute).read(retest), bench.test_texts, False
@@ -214,6 +237,7 @@ def run_protocol(
                 "minutes": (time.perf_counter() - started) / 60,
                 "substitute": str(substitute),  # type: ignore[dict-item]
                 "attacker": str(attacker_run),  # type: ignore[dict-item]
+                "shadow": str(shadow) if shadow else "",  # type: ignore[dict-item]
             }
         )
         saved.parent.mkdir(parents=True, exist_ok=True)
@@ -254,6 +278,7 @@ def report(
         rehearse = (
             f" + a rehearsal set ({plan.size}-sized, {plan.steps_factor}x the fine-tune steps) "
             "in each fine-tune"
+            + (", hardened against the substitute and a shadow attacker" if plan.shadow else "")
             if plan
             else ""
         )
