@@ -61,11 +61,12 @@ def test_context_layers_learn() -> None:
     assert all(p.grad is not None for p in model.context.parameters())
 
 
-def test_export_matches_torch_at_every_width(tmp_path: Path) -> None:
+@pytest.mark.parametrize("model_args", [ARGS, {**ARGS, "row_channel": True}])
+def test_export_matches_torch_at_every_width(tmp_path: Path, model_args: dict) -> None:
     spec = Preprocessing(height=32, width=160, resize="pad", dynamic_width=True, min_width=48)
     meta = CheckpointMeta(
         model_name="crnn",
-        model_args=ARGS,
+        model_args=model_args,
         objective="ctc",
         charset=Charset.from_spec("@digits"),
         max_length=6,
@@ -82,3 +83,19 @@ def test_export_matches_torch_at_every_width(tmp_path: Path) -> None:
     assert len(width_groups(images, spec)) == 4
     report = check_parity(checkpoint, onnx_path, images)
     assert report.ok(), report
+
+
+def test_the_row_channel_tells_the_model_where_ink_is() -> None:
+    """The appended channel is each pixel's row, the same in every column, at the model's height."""
+    torch.manual_seed(0)
+    with_rows, without = _model(row_channel=True), _model()
+    assert with_rows.rows is not None and without.rows is None
+    stacked = with_rows.rows(torch.zeros(2, 1, 32, 96))
+    assert stacked.shape == (2, 2, 32, 96)
+    assert torch.allclose(stacked[0, 1, :, 0], torch.linspace(-1, 1, 32))
+    assert (stacked[:, 1] == stacked[:, 1, :, :1]).all()  # the same in every column
+    first = with_rows.backbone[0][0]
+    assert first.in_channels == 2 and without.backbone[0][0].in_channels == 1
+    assert "rows.values" not in with_rows.state_dict()  # computed, so checkpoints stay small
+    with pytest.raises(ValueError, match="built for height 32, got 48"):
+        with_rows(torch.rand(1, 1, 48, 96))

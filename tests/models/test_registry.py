@@ -73,3 +73,23 @@ def test_attention_maps_cover_the_feature_grid() -> None:
 def test_unknown_model_is_a_clear_error() -> None:
     with pytest.raises(KeyError, match="unknown model 'vit'"):
         create_model("vit")
+
+
+@pytest.mark.parametrize("name", ["crnn", "multihead"])
+def test_the_row_channel_makes_vertical_position_visible(name: str) -> None:
+    """A block moved 4 rows down: the plain stem answers it identically (a convolution does not
+    know where it is), the stem with the row channel does not."""
+    plain, rows = _build(name), _build(name, row_channel=True)
+    assert rows.rows is not None and plain.rows is None
+    images = torch.zeros(2, 1, 32, 96)
+    images[0, :, 8:12, 40:48] = 1.0
+    images[1, :, 12:16, 40:48] = 1.0
+    stem = rows.backbone[0]
+    rows.eval()
+    with torch.no_grad():
+        out = stem(rows.rows(images))
+    assert not torch.allclose(out[0, :, 8:12, 40:48], out[1, :, 12:16, 40:48])
+    with torch.no_grad():
+        plain.eval()
+        same = plain.backbone[0](images)
+    assert torch.allclose(same[0, :, 8:12, 40:48], same[1, :, 12:16, 40:48])

@@ -14,7 +14,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from captchalab.models.layers import ResidualBlock, conv_bn_relu, feature_shape
+from captchalab.models.layers import ResidualBlock, RowChannel, conv_bn_relu, feature_shape
 from captchalab.models.registry import register_model
 
 # Pooling per stage: (height, width) factors.
@@ -58,12 +58,15 @@ class CRNN(nn.Module):
         dropout: float = 0.1,
         context_layers: int = 0,
         heads: int = 4,
+        row_channel: bool = False,
     ) -> None:
         super().__init__()
         if backbone not in BACKBONES:
             raise ValueError(f"unknown backbone {backbone!r}; known: {', '.join(BACKBONES)}")
-        self.backbone = BACKBONES[backbone](in_channels, tuple(channels))
-        c, h, w = feature_shape(self.backbone, in_channels, height, width)
+        self.rows = RowChannel(height) if row_channel else None
+        stem_channels = in_channels + (1 if row_channel else 0)
+        self.backbone = BACKBONES[backbone](stem_channels, tuple(channels))
+        c, h, w = feature_shape(self.backbone, stem_channels, height, width)
         if w < 2 * max_length + 1:
             raise ValueError(f"{w} frames cannot hold {max_length} symbols; use a wider input")
         self.project = nn.Linear(c * h, hidden)
@@ -79,6 +82,8 @@ class CRNN(nn.Module):
 
     def forward(self, images: torch.Tensor) -> torch.Tensor:
         """``(B, C, H, W)`` -> ``(B, T, num_classes)`` per-column logits, T = W / 4."""
+        if self.rows is not None:
+            images = self.rows(images)
         features = self.backbone(images)
         batch, channels, height, width = features.shape
         # (B, C, H, W) -> (B, W, C*H): one feature vector per column

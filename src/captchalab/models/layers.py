@@ -37,6 +37,32 @@ class ResidualBlock(nn.Module):
         return self.relu(self.body(x) + self.shortcut(x))
 
 
+class RowChannel(nn.Module):
+    """Appends one channel holding each pixel's row, from -1 (top) to 1 (bottom).
+
+    Max-pooling keeps what a feature saw but not where, so after four 2x poolings a glyph's
+    height is known only to the nearest 16 pixels. With its row beside every pixel, the first
+    convolution can respond to "ink this far from the middle", which is a glyph's size when
+    glyphs are centred vertically, as python ``captcha`` centres them (and its only cue to
+    case for c/k/o/p/s/u/v/w/x/z). Models take it as ``row_channel=True``.
+    """
+
+    values: torch.Tensor
+
+    def __init__(self, height: int) -> None:
+        super().__init__()
+        self.height = height
+        rows = torch.linspace(-1.0, 1.0, height).view(1, 1, height, 1)
+        self.register_buffer("values", rows, persistent=False)
+
+    def forward(self, images: torch.Tensor) -> torch.Tensor:
+        batch, _, height, width = images.shape
+        if height != self.height:
+            raise ValueError(f"row channel built for height {self.height}, got {height}")
+        rows = self.values.to(images.dtype).expand(batch, 1, height, width)
+        return torch.cat([images, rows], dim=1)
+
+
 def feature_shape(backbone: nn.Module, in_channels: int, height: int, width: int) -> torch.Size:
     """``(C, H, W)`` of the backbone's output for one input of the given size."""
     with torch.no_grad():

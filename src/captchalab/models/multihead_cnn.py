@@ -10,7 +10,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from captchalab.models.layers import conv_bn_relu, feature_shape
+from captchalab.models.layers import RowChannel, conv_bn_relu, feature_shape
 from captchalab.models.registry import register_model
 
 
@@ -25,15 +25,18 @@ class MultiHeadCNN(nn.Module):
         channels: tuple[int, ...] = (32, 48, 64),
         hidden: int = 512,
         dropout: float = 0.3,
+        row_channel: bool = False,
     ) -> None:
         super().__init__()
+        self.rows = RowChannel(height) if row_channel else None
+        stem_channels = in_channels + (1 if row_channel else 0)
         blocks: list[nn.Module] = []
-        previous = in_channels
+        previous = stem_channels
         for out in channels:
             blocks += [conv_bn_relu(previous, out, kernel=5), nn.MaxPool2d(2)]
             previous = out
         self.backbone = nn.Sequential(*blocks)
-        c, h, w = feature_shape(self.backbone, in_channels, height, width)
+        c, h, w = feature_shape(self.backbone, stem_channels, height, width)
         self.dense = nn.Sequential(
             nn.Flatten(), nn.Linear(c * h * w, hidden), nn.ReLU(inplace=True), nn.Dropout(dropout)
         )
@@ -41,6 +44,8 @@ class MultiHeadCNN(nn.Module):
 
     def forward(self, images: torch.Tensor) -> torch.Tensor:
         """``(B, C, H, W)`` -> ``(B, max_length, num_classes)`` logits."""
+        if self.rows is not None:
+            images = self.rows(images)
         shared = self.dense(self.backbone(images))  # (B, hidden)
         return torch.stack([head(shared) for head in self.heads], dim=1)
 
