@@ -6,14 +6,15 @@ pixels at size 40 in its DroidSansMono, for `V` and `v` alike), with a random wa
 30% of the width on top. So `V` and `v` arrive at the same size and differ only in stroke
 weight and shape.
 
-This benchmark measures how well case can be told from one such glyph under the most
-favourable conditions: black ink on white, no noise dots or curve, no neighbours, no resize of
-the whole line, the glyph at its native resolution. It renders glyphs of every letter whose
-two cases are both in the scheme's charset with the generator's own drawing routine, trains a
-small CNN on growing training sets, and reports, per letter, the share of glyphs whose case is
-read right when the letter is. A plateau as the training set grows says how much case
-information the glyph holds; from it, the exact-accuracy ceiling of a reader that errs only on
-case follows for the scheme's lengths (each symbol drawn uniformly, as the schemes draw them).
+`case_cues.py` measures size and shape cues pair by pair. This benchmark measures how well
+case can be told from one glyph of every letter at once under the most favourable conditions:
+black ink on white, no noise dots or curve, no neighbours, no resize of the whole line, the
+glyph at its native resolution. It renders glyphs of every letter whose two cases are both in
+the scheme's charset with the generator's own drawing routine, trains one small CNN on
+growing training sets, and reports, per letter, the share of glyphs whose case is read right
+when the letter is. A plateau as the training set grows says how much case information the
+glyph holds; from it, the exact-accuracy ceiling of a reader that errs only on case follows
+for the scheme's lengths (each symbol drawn uniformly, as the schemes draw them).
 
 The number is an estimate, not a proof: a CNN trained on finite data finds at most what is
 there (a lower bound on the isolated glyph's information), while a full captcha adds noise
@@ -56,7 +57,6 @@ from captchalab.schemes.imagecaptcha import ImageCaptchaScheme, captcha_random
 console = Console(stderr=True)
 CANVAS = (32, 48)  # width, height: the scheme's line height, one glyph wide
 TEST_SEED, TRAIN_SEED = 7_000_001, 7_000_002
-WHAT = {"glyph": "one python `captcha` glyph", "line": "the first glyph of a whole captcha"}
 
 
 @dataclass(frozen=True)
@@ -73,16 +73,8 @@ def twin_letters(scheme: ImageCaptchaScheme) -> str:
     return "".join(pairs) + "".join(s.lower() for s in pairs)
 
 
-def render(
-    scheme: ImageCaptchaScheme, letters: str, count: int, seed: int, context: str = "glyph"
-) -> Glyphs:
-    """``count`` glyphs, each letter uniformly, drawn by the generator's own routine.
-
-    ``context="line"``: whole captchas of the scheme instead, the letter first and the rest
-    of the text drawn as the scheme draws it (noise, colours, neighbours, the line's resize).
-    """
-    if context == "line":
-        return _render_lines(scheme, letters, count, seed)
+def render(scheme: ImageCaptchaScheme, letters: str, count: int, seed: int) -> Glyphs:
+    """``count`` glyphs, each letter uniformly, drawn by the generator's own routine."""
     generator = scheme._generator
     rng = random.Random(seed)
     width, height = CANVAS
@@ -99,24 +91,6 @@ def render(
             canvas = Image.new("L", CANVAS, 0)  # centred, as the line pastes it (clipped)
             canvas.paste(ink, ((width - ink.width) // 2, (height - ink.height) // 2))
             images[i, 0] = np.asarray(canvas, dtype=np.float32) / 255.0
-            labels[i] = label
-            bar.advance(task)
-    return Glyphs(images, labels, letters)
-
-
-def _render_lines(scheme: ImageCaptchaScheme, letters: str, count: int, seed: int) -> Glyphs:
-    rng = random.Random(seed)
-    images = np.zeros((count, 1, scheme.height, scheme.width), dtype=np.float32)
-    labels = np.zeros(count, dtype=np.int64)
-    symbols = scheme.charset.symbols
-    with progress_bar(console) as bar:
-        task = bar.add_task(f"render {count} captchas", total=count)
-        for i in range(count):
-            label = rng.randrange(len(letters))
-            rest = rng.randint(scheme.min_length, scheme.max_length) - 1
-            text = letters[label] + "".join(rng.choice(symbols) for _ in range(rest))
-            gray = scheme.render(text, rng).convert("L")
-            images[i, 0] = np.asarray(gray, dtype=np.float32) / 255.0
             labels[i] = label
             bar.advance(task)
     return Glyphs(images, labels, letters)
@@ -202,12 +176,6 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--test", type=int, default=20_000, help="held-out glyphs")
     parser.add_argument("--epochs", type=int, default=3)
     parser.add_argument("--threads", type=int, default=1)
-    parser.add_argument(
-        "--context",
-        choices=("glyph", "line"),
-        default="glyph",
-        help="glyph: one glyph alone (the ceiling); line: the letter first in a whole captcha",
-    )
     parser.add_argument("--quick", action="store_true", help="2,000 glyphs, 1 epoch: a smoke test")
     parser.add_argument("--out", type=Path, default=None, help="markdown report")
     args = parser.parse_args(argv)
@@ -219,8 +187,8 @@ def main(argv: Sequence[str] | None = None) -> None:
         parser.error(f"{args.scheme} is not a python `captcha` scheme")
     started = time.perf_counter()
     letters = twin_letters(scheme)
-    test = render(scheme, letters, args.test, TEST_SEED, args.context)
-    pool = render(scheme, letters, max(args.sizes), TRAIN_SEED, args.context)
+    test = render(scheme, letters, args.test, TEST_SEED)
+    pool = render(scheme, letters, max(args.sizes), TRAIN_SEED)
     rows, last = [], {}
     for size in sorted(args.sizes):
         subset = Glyphs(pool.images[:size], pool.labels[:size], letters)
@@ -247,26 +215,18 @@ def main(argv: Sequence[str] | None = None) -> None:
             ]
         )
         console.print(" | ".join(rows[-1]))
-    suffix = "" if args.context == "glyph" else f"_{args.context}"
-    out = (
-        args.out or REPO_ROOT / "benchmarks" / "results" / f"case_ceiling_{args.scheme}{suffix}.md"
-    )
+    out = args.out or REPO_ROOT / "benchmarks" / "results" / f"case_ceiling_{args.scheme}.md"
     lines = [
-        f"# Case from {WHAT[args.context]}: `{args.scheme}`" + (" (quick)" if args.quick else ""),
+        f"# Case from one python `captcha` glyph: `{args.scheme}`"
+        + (" (quick)" if args.quick else ""),
         "",
         f"Command: `{command_line()}`; {(time.perf_counter() - started) / 60:.1f} min wall.",
         "",
         *machine_lines(["torch"]),
         "",
-        f"{len(letters)} classes (the letters with both cases in the charset); "
-        + (
-            f"glyphs drawn by the generator's own routine, black on white, {CANVAS[0]}x"
-            f"{CANVAS[1]}, no noise, no neighbours; "
-            if args.context == "glyph"
-            else f"whole `{args.scheme}` captchas ({scheme.width}x{scheme.height}, grey), the "
-            "letter first, the rest of the text as the scheme draws it; "
-        )
-        + f"{args.test:,} held-out samples; {args.epochs} epochs per training set. "
+        f"{len(letters)} classes (the letters with both cases in the charset); glyphs drawn "
+        f"by the generator's own routine, black on white, {CANVAS[0]}x{CANVAS[1]}, no noise, "
+        f"no neighbours; {args.test:,} held-out glyphs; {args.epochs} epochs per training set. "
         "Case right = the share of glyphs read in the right case among those read as the right "
         "letter. Ceiling = exact accuracy of a reader of the whole scheme that errs only on "
         "case, at the last row's per-letter rates.",

@@ -223,3 +223,30 @@ def test_schemes_name_the_generators_that_draw_them() -> None:
         "python captcha",
     }
     assert combine("own", ["merged4", "hku"], [1, 0]).generators() == {"captchalab"}
+
+
+def test_a_scheme_at_other_lengths() -> None:
+    one = get_scheme("hku@1")
+    assert (one.name, one.min_length, one.max_length) == ("hku@1", 1, 1)
+    base = get_scheme("hku")
+    assert one.size == base.size and one.charset == base.charset
+    texts = {one.sample_at(3, i)[1] for i in range(20)}
+    assert {len(t) for t in texts} == {1} and len(texts) > 5
+    assert {len(get_scheme("alnum4@2-3").sample_at(0, i)[1]) for i in range(30)} == {2, 3}
+    assert one.fingerprint() != base.fingerprint()  # caches of the two never mix
+
+
+@pytest.mark.parametrize(
+    ("spec", "message"),
+    [
+        ("hku@x", "N or MIN-MAX"),
+        ("hku@", "N or MIN-MAX"),
+        ("hku@3-2", "bad length range 3-2"),
+        ("hku@0", "bad length range 0-0"),
+    ],
+)
+def test_bad_lengths_are_clear_errors(spec: str, message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        get_scheme(spec)
+    with pytest.raises(KeyError, match="add @N"):
+        get_scheme("nope@1")

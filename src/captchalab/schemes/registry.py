@@ -29,10 +29,15 @@ def list_schemes() -> list[str]:
 def get_scheme(name_or_path: str | Path) -> Scheme:
     """A preset by name, a scheme loaded from a ``.yaml``/``.yml`` file, or ``A+B[+...]``:
     an equal-weight mixture of such schemes (``configs/schemes/site.yaml+mix`` is a site's
-    scheme plus the broad ``mix``, the training stream of a hardening substitute)."""
+    scheme plus the broad ``mix``, the training stream of a hardening substitute), or
+    ``NAME@N`` / ``NAME@MIN-MAX``: that scheme with texts of other lengths (``hku@1``: the
+    ``hku`` look, one symbol per image)."""
     text = str(name_or_path)
     if text in _REGISTRY:
         return _REGISTRY[text]()
+    if "@" in text:
+        base, _, lengths = text.rpartition("@")
+        return with_lengths(get_scheme(base), text, lengths)
     if text.endswith((".yaml", ".yml")):
         from captchalab.schemes.styled import load_scheme_file
 
@@ -45,5 +50,18 @@ def get_scheme(name_or_path: str | Path) -> Scheme:
     known = ", ".join(list_schemes())
     raise KeyError(
         f"unknown scheme {text!r}; presets: {known}; or pass a .yaml scheme file, "
-        "or join schemes with '+' (e.g. hku4+mix) to draw from each equally"
+        "or join schemes with '+' (e.g. hku4+mix) to draw from each equally, or add @N "
+        "for texts of N symbols (hku@1)"
     )
+
+
+def with_lengths(scheme: Scheme, name: str, lengths: str) -> Scheme:
+    """``scheme`` drawing texts of ``lengths`` (``"N"`` or ``"MIN-MAX"``) symbols, as ``name``."""
+    import dataclasses
+
+    low, _, high = lengths.partition("-")
+    if not (low.isdigit() and (high.isdigit() or not high)):
+        raise ValueError(f"{name!r}: lengths after '@' are N or MIN-MAX, e.g. hku@1 or hku@4-6")
+    if not dataclasses.is_dataclass(scheme):
+        raise ValueError(f"{name!r}: {scheme.name} cannot change its lengths")
+    return dataclasses.replace(scheme, name=name, min_length=int(low), max_length=int(high or low))
