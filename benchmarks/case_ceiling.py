@@ -233,7 +233,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         "",
         *markdown_table(
             [
-                "training samples",
+                "training glyphs",
                 "accuracy",
                 "letter right",
                 "case right (mean of letters)",
