@@ -25,6 +25,11 @@ they can be compared round by round:
   retrains on hardened captchas), continued round after round. It then hardens against the
   fine-tuned substitute and the shadow together, so the perturbation is computed against a
   model that has already adapted to the previous one.
+- `glyph_combined_shadows`: the same with a second shadow of another architecture: a
+  multihead CNN (the zoo's `adv_attacker_multihead.yaml` recipe), first trained on target +
+  mix and then retrained on each round's rehearsal set like the first shadow. Perturbations
+  computed against an ensemble of unlike models transfer further (a CTC reader and a
+  per-slot classifier attend to the glyphs differently), at the price of a third gradient.
 
 Each round, for each protocol: the attacker retrains on captchas hardened by the protocol
 (true labels), answers hardened queries, the substitute is fine-tuned on those answers
@@ -137,14 +142,53 @@ class Rehearsal:
     source: str
     size: str = "query"
     steps_factor: int = 1
-    shadow: bool = False  # also harden against a shadow of the updated attacker
+    # The defender's shadows of the updated attacker, by training recipe: SUBSTITUTE_RECIPE is
+    # a copy of the substitute; any other recipe first trains on target + mix. Each round every
+    # shadow retrains on the rehearsal set, and the re-hardening attacks them all together.
+    shadows: tuple[str, ...] = ()
 
 
+SUBSTITUTE_RECIPE = "adv_substitute.yaml"
 REHEARSED = {
     "glyph_combined_rehearse": Rehearsal("glyph_combined"),
-    "glyph_combined_rehearse_long": Rehearsal("glyph_combined", size="train", steps_factor=2),
-    "glyph_combined_shadow": Rehearsal("glyph_combined", size="train", steps_factor=2, shadow=True),
+    "glyph_combined_rehearse_long": Rehearsal("glyph_combined", "train", 2),
+    "glyph_combined_shadow": Rehearsal("glyph_combined", "train", 2, (SUBSTITUTE_RECIPE,)),
+    "glyph_combined_shadows": Rehearsal(
+        "glyph_combined", "train", 2, (SUBSTITUTE_RECIPE, "adv_attacker_multihead.yaml")
+    ),
 }
+
+
+def shadow_starts(bench: Benchmark, plan: Rehearsal | None, substitute: Path) -> list[Path]:
+    """Each shadow's first model: the substitute itself, or its recipe trained on target +
+    mix (kept in --work and reused)."""
+    b = bench.budget
+    return [
+        substitute
+        if recipe == SUBSTITUTE_RECIPE
+        else train_run(
+            bench.work,
+            f"shadow_{Path(recipe).stem}_mix",
+            recipe,
+            b,
+            b.attacker_steps,
+            scheme=b.mixed,
+        )
+        for recipe in (plan.shadows if plan else ())
+    ]
+
+
+def shadow_name(protocol: str, index: int, round_: int) -> str:
+    """The run folder of shadow ``index`` after ``round_`` (the first keeps the name the
+    single-shadow protocol always used, so its --work folders stay valid)."""
+    return f"{protocol}_shadow_{round_}" if index == 0 else f"{protocol}_shadow{index + 1}_{round_}"
+
+
+def saved_shadows(record: dict) -> list[Path]:
+    """The shadows a finished round kept (``shadow`` alone in rounds saved before
+    ``shadows``)."""
+    paths = record.get("shadows") or ([record["shadow"]] if record.get("shadow") else [])
+    return [Path(str(path)) for path in paths]
 
 
 def protocol_settings(budget: Budget) -> dict[str, HardeningSettings]:
@@ -167,16 +211,16 @@ def run_protocol(
     saved = bench.work / "rounds" / f"{name}.json"
     rounds: list[dict[str, float]] = json.loads(saved.read_text()) if saved.exists() else []
     plan = REHEARSED.get(name)
-    shadow: Path | None = None  # the defender's copy of the updated attacker (plan.shadow)
-    original_substitute = substitute  # the shadow's first starting point
+    shadows: list[Path] = []  # the defender's copies of the updated attacker (plan.shadows)
     if rounds:  # continue from the last finished round's models
         substitute = Path(str(rounds[-1]["substitute"]))
         attacker_run = Path(str(rounds[-1]["attacker"]))
-        shadow = Path(str(rounds[-1]["shadow"])) if rounds[-1].get("shadow") else None
+        shadows = saved_shadows(rounds[-1])
+    starts = shadow_starts(bench, plan, substitute) if len(rounds) < up_to else []
     for round_ in range(len(rounds) + 1, up_to + 1):
         started = time.perf_counter()
         console.print(f"[bold]{name}[/bold], round {round_}")
-        defence = [substitute, shadow] if shadow else substitute
+        defence = [substitute, *shadows]
         test = harden(defence, settings, bench.test_images, bench.test_texts, 100 + round_)
         before = success_rate(
             CheckpointAttacker("a", attacker_run).read(test), bench.test_texts, False
@@ -205,21 +249,25 @@ def run_protocol(
             r_images, r_texts = samples(b.target, REHEARSAL_SEED + round_, count)
             rehearsal = (harden(defence, settings, r_images, r_texts, 500 + round_), r_texts)
             steps = b.finetune_steps * plan.steps_factor
-            if plan.shadow:  # retrain the shadow on them, as the attacker just retrained
-                shadow = train_run(
-                    bench.work,
-                    f"{name}_shadow_{round_}",
-                    "adv_substitute.yaml",
-                    b,
-                    b.update_steps,
-                    data=str(write_folder(bench.work / f"{name}_rehearsal_{round_}", *rehearsal)),
-                    scheme=None,
-                    init=str((shadow or original_substitute) / "best"),
-                )
+            if plan.shadows:  # retrain the shadows on them, as the attacker just retrained
+                folder = write_folder(bench.work / f"{name}_rehearsal_{round_}", *rehearsal)
+                shadows = [
+                    train_run(
+                        bench.work,
+                        shadow_name(name, index, round_),
+                        recipe,
+                        b,
+                        b.update_steps,
+                        data=str(folder),
+                        scheme=None,
+                        init=str((shadows[index] if shadows else starts[index]) / "best"),
+                    )
+                    for index, recipe in enumerate(plan.shadows)
+                ]
         substitute, original_acc, fit = bench.finetuned(
             substitute, queries, answers, f"{name}_round_{round_}", rehearsal=rehearsal, steps=steps
         )
-        defence = [substitute, shadow] if shadow else substitute
+        defence = [substitute, *shadows]
         retest = harden(defence, settings, bench.test_images, bench.test_texts, 400 + round_)
         after = success_rate(attacker.read(retest), bench.test_texts, False)
         white = success_rate(
@@ -237,7 +285,8 @@ def run_protocol(
                 "minutes": (time.perf_counter() - started) / 60,
                 "substitute": str(substitute),  # type: ignore[dict-item]
                 "attacker": str(attacker_run),  # type: ignore[dict-item]
-                "shadow": str(shadow) if shadow else "",  # type: ignore[dict-item]
+                "shadow": str(shadows[0]) if shadows else "",  # type: ignore[dict-item]
+                "shadows": [str(path) for path in shadows],  # type: ignore[dict-item]
             }
         )
         saved.parent.mkdir(parents=True, exist_ok=True)
@@ -278,7 +327,12 @@ def report(
         rehearse = (
             f" + a rehearsal set ({plan.size}-sized, {plan.steps_factor}x the fine-tune steps) "
             "in each fine-tune"
-            + (", hardened against the substitute and a shadow attacker" if plan.shadow else "")
+            + (
+                f", hardened against the substitute and {len(plan.shadows)} shadow attacker(s) "
+                f"({', '.join(Path(r).stem for r in plan.shadows)})"
+                if plan.shadows
+                else ""
+            )
             if plan
             else ""
         )

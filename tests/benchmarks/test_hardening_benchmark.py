@@ -128,3 +128,24 @@ def test_update_protocols_include_the_rehearsed_variant() -> None:
     assert tuple(base) == hardening_updates.PROTOCOLS
     for name, plan in hardening_updates.REHEARSED.items():
         assert every[name] == base[plan.source] and plan.size in ("query", "train")
+
+
+def test_shadows_are_restored_from_rounds_saved_before_and_after_several_shadows() -> None:
+    import hardening_updates as hu
+
+    assert hu.saved_shadows({"shadow": "w/p_shadow_2"}) == [Path("w/p_shadow_2")]
+    assert hu.saved_shadows({"shadow": "", "shadows": []}) == []
+    both = {"shadow": "w/a", "shadows": ["w/a", "w/b"]}
+    assert hu.saved_shadows(both) == [Path("w/a"), Path("w/b")]
+    # the first shadow keeps the single-shadow protocol's folder names; others get their own
+    assert hu.shadow_name("p", 0, 3) == "p_shadow_3"
+    assert len({hu.shadow_name("p", i, r) for i in range(3) for r in range(1, 4)}) == 9
+
+
+def test_every_shadow_recipe_exists() -> None:
+    import hardening_updates as hu
+
+    recipes = {r for plan in hu.REHEARSED.values() for r in plan.shadows}
+    assert hu.SUBSTITUTE_RECIPE in recipes and len(recipes) >= 2
+    for recipe in recipes:
+        assert (hardening.EXPERIMENTS / recipe).is_file(), recipe
