@@ -20,7 +20,12 @@ The number is an estimate, not a proof: a CNN trained on finite data finds at mo
 there (a lower bound on the isolated glyph's information), while a full captcha adds noise
 and a line-wide resize but also neighbours drawn with the same font, colour and resize.
 
+The same question holds for any pair of symbols the crop-and-stretch makes alike, such as
+DroidSansMono's `O` and `0` (an unmarked zero, narrower than the `O` before the stretch):
+`--pairs O0` measures those pairs instead of the two cases.
+
     python benchmarks/case_ceiling.py --scheme hku --sizes 20000 60000 180000
+    python benchmarks/case_ceiling.py --scheme alnum5 --pairs O0 --canvas 40 64
     python benchmarks/case_ceiling.py --quick
 """
 
@@ -55,7 +60,7 @@ from captchalab.schemes import get_scheme
 from captchalab.schemes.imagecaptcha import ImageCaptchaScheme, captcha_random
 
 console = Console(stderr=True)
-CANVAS = (32, 48)  # width, height: the scheme's line height, one glyph wide
+CANVAS = (32, 48)  # width, height: hku's line height, one glyph wide (--canvas for others)
 TEST_SEED, TRAIN_SEED = 7_000_001, 7_000_002
 
 
@@ -64,20 +69,40 @@ class Glyphs:
     images: np.ndarray  # (N, 1, H, W) float32, ink = 1
     labels: np.ndarray  # (N,) class index into `letters`
     letters: str
+    pairs: tuple[str, ...] = ()  # the twin groups; none: a letter's two cases
+
+    def twin(self, symbol: str) -> str:
+        """The group a symbol belongs to: the same for every symbol of one twin group."""
+        return next((pair for pair in self.pairs if symbol in pair), symbol.lower())
 
 
-def twin_letters(scheme: ImageCaptchaScheme) -> str:
-    """Letters whose upper and lower case are both in the charset, upper case first."""
+def twin_letters(scheme: ImageCaptchaScheme, pairs: Sequence[str] = ()) -> str:
+    """The symbols to tell apart: those of ``pairs``, or else the letters whose upper and
+    lower case are both in the charset, upper case first."""
     symbols = scheme.charset.symbols
-    pairs = sorted(s for s in symbols if s.isupper() and s.lower() in symbols)
-    return "".join(pairs) + "".join(s.lower() for s in pairs)
+    if pairs:
+        missing = sorted({s for pair in pairs for s in pair} - set(symbols))
+        if missing or any(len(pair) < 2 for pair in pairs):
+            raise ValueError(
+                f"each pair needs two or more of {scheme.name}'s symbols; not in it: {missing}"
+            )
+        return "".join(pairs)
+    upper = sorted(s for s in symbols if s.isupper() and s.lower() in symbols)
+    return "".join(upper) + "".join(s.lower() for s in upper)
 
 
-def render(scheme: ImageCaptchaScheme, letters: str, count: int, seed: int) -> Glyphs:
+def render(
+    scheme: ImageCaptchaScheme,
+    letters: str,
+    count: int,
+    seed: int,
+    canvas: tuple[int, int] = CANVAS,
+    pairs: tuple[str, ...] = (),
+) -> Glyphs:
     """``count`` glyphs, each letter uniformly, drawn by the generator's own routine."""
     generator = scheme._generator
     rng = random.Random(seed)
-    width, height = CANVAS
+    width, height = canvas
     images = np.zeros((count, 1, height, width), dtype=np.float32)
     labels = np.zeros(count, dtype=np.int64)
     scratch = ImageDraw.Draw(Image.new("RGB", (1, 1)))
@@ -88,12 +113,12 @@ def render(scheme: ImageCaptchaScheme, letters: str, count: int, seed: int) -> G
             with captcha_random(rng):
                 glyph = generator._draw_character(letters[label], scratch, (0, 0, 0))
             ink = glyph.getchannel("A")  # coverage: the ink, whatever its colour
-            canvas = Image.new("L", CANVAS, 0)  # centred, as the line pastes it (clipped)
-            canvas.paste(ink, ((width - ink.width) // 2, (height - ink.height) // 2))
-            images[i, 0] = np.asarray(canvas, dtype=np.float32) / 255.0
+            board = Image.new("L", canvas, 0)  # centred, as the line pastes it (clipped)
+            board.paste(ink, ((width - ink.width) // 2, (height - ink.height) // 2))
+            images[i, 0] = np.asarray(board, dtype=np.float32) / 255.0
             labels[i] = label
             bar.advance(task)
-    return Glyphs(images, labels, letters)
+    return Glyphs(images, labels, letters, pairs)
 
 
 def classifier(classes: int, height: int, width: int) -> nn.Module:
@@ -150,12 +175,14 @@ def predict(model: nn.Module, data: Glyphs) -> np.ndarray:
 
 
 def case_accuracy(data: Glyphs, predicted: np.ndarray) -> dict[str, tuple[float, int]]:
-    """Per letter: the share read in the right case among those read as the right letter."""
+    """Per letter: the share read in the right case among those read as the right letter
+    (with ``pairs``: read as the right symbol among those read within its pair)."""
     truth = np.array([data.letters[i] for i in data.labels])
     guess = np.array([data.letters[i] for i in predicted])
+    guess_twin = np.array([data.twin(g) for g in guess])
     result: dict[str, tuple[float, int]] = {}
     for letter in data.letters:
-        same_letter = (truth == letter) & (np.char.lower(guess) == letter.lower())
+        same_letter = (truth == letter) & (guess_twin == data.twin(letter))
         n = int(same_letter.sum())
         result[letter] = (float((guess[same_letter] == letter).mean()) if n else 0.0, n)
     return result
@@ -176,6 +203,20 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--test", type=int, default=20_000, help="held-out glyphs")
     parser.add_argument("--epochs", type=int, default=3)
     parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument(
+        "--pairs",
+        nargs="+",
+        default=[],
+        help="symbols to tell apart instead of the two cases, one group per word (e.g. O0 1I)",
+    )
+    parser.add_argument(
+        "--canvas",
+        type=int,
+        nargs=2,
+        default=list(CANVAS),
+        metavar=("W", "H"),
+        help="glyph canvas in pixels (default 32 48, hku's; alnum5's glyphs need 40 64)",
+    )
     parser.add_argument("--quick", action="store_true", help="2,000 glyphs, 1 epoch: a smoke test")
     parser.add_argument("--out", type=Path, default=None, help="markdown report")
     args = parser.parse_args(argv)
@@ -186,18 +227,22 @@ def main(argv: Sequence[str] | None = None) -> None:
     if not isinstance(scheme, ImageCaptchaScheme):
         parser.error(f"{args.scheme} is not a python `captcha` scheme")
     started = time.perf_counter()
-    letters = twin_letters(scheme)
-    test = render(scheme, letters, args.test, TEST_SEED)
-    pool = render(scheme, letters, max(args.sizes), TRAIN_SEED)
+    try:
+        letters = twin_letters(scheme, args.pairs)
+    except ValueError as error:
+        parser.error(str(error))
+    pairs, canvas = tuple(args.pairs), (args.canvas[0], args.canvas[1])
+    test = render(scheme, letters, args.test, TEST_SEED, canvas, pairs)
+    pool = render(scheme, letters, max(args.sizes), TRAIN_SEED, canvas, pairs)
     rows, last = [], {}
     for size in sorted(args.sizes):
-        subset = Glyphs(pool.images[:size], pool.labels[:size], letters)
+        subset = Glyphs(pool.images[:size], pool.labels[:size], letters, pairs)
         t0 = time.perf_counter()
         predicted = predict(train(subset, args.epochs, 256, seed=size), test)
         last = case_accuracy(test, predicted)
         letter_ok = np.mean(
             [
-                letters[p].lower() == letters[t].lower()
+                test.twin(letters[p]) == test.twin(letters[t])
                 for p, t in zip(predicted, test.labels, strict=True)
             ]
         )
@@ -215,28 +260,42 @@ def main(argv: Sequence[str] | None = None) -> None:
             ]
         )
         console.print(" | ".join(rows[-1]))
-    out = args.out or REPO_ROOT / "benchmarks" / "results" / f"case_ceiling_{args.scheme}.md"
+    stem = f"case_ceiling_{args.scheme}" + "".join(f"_{pair}" for pair in pairs)
+    out = args.out or REPO_ROOT / "benchmarks" / "results" / f"{stem}.md"
+    told = " / ".join(f"`{pair}`" for pair in pairs) if pairs else "Case"
+    classes = (
+        "the symbols of " + ", ".join(f"`{pair}`" for pair in pairs)
+        if pairs
+        else "the letters with both cases in the charset"
+    )
+    within = "symbol within its pair" if pairs else "case"
     lines = [
-        f"# Case from one python `captcha` glyph: `{args.scheme}`"
+        f"# {told} from one python `captcha` glyph: `{args.scheme}`"
         + (" (quick)" if args.quick else ""),
         "",
         f"Command: `{command_line()}`; {(time.perf_counter() - started) / 60:.1f} min wall.",
         "",
         *machine_lines(["torch"]),
         "",
-        f"{len(letters)} classes (the letters with both cases in the charset); glyphs drawn "
-        f"by the generator's own routine, black on white, {CANVAS[0]}x{CANVAS[1]}, no noise, "
+        f"{len(letters)} classes ({classes}); glyphs drawn "
+        f"by the generator's own routine, black on white, {canvas[0]}x{canvas[1]}, no noise, "
         f"no neighbours; {args.test:,} held-out glyphs; {args.epochs} epochs per training set. "
-        "Case right = the share of glyphs read in the right case among those read as the right "
-        "letter. Ceiling = exact accuracy of a reader of the whole scheme that errs only on "
-        "case, at the last row's per-letter rates.",
+        + (
+            "Pair right = the share of glyphs read as a symbol of their pair; symbol right = "
+            "the share of those read as the right symbol."
+            if pairs
+            else "Case right = the share of glyphs read in the right case among those read as "
+            "the right letter."
+        )
+        + f" Ceiling = exact accuracy of a reader of the whole scheme that errs only on {within}"
+        ", at the last row's per-symbol rates.",
         "",
         *markdown_table(
             [
                 "training glyphs",
                 "accuracy",
-                "letter right",
-                "case right (mean of letters)",
+                "pair right" if pairs else "letter right",
+                "symbol right (mean)" if pairs else "case right (mean of letters)",
                 "hardest",
                 "exact ceiling",
                 "minutes",

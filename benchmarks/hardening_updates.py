@@ -156,6 +156,12 @@ REHEARSED = {
     "glyph_combined_shadows": Rehearsal(
         "glyph_combined", "train", 2, (SUBSTITUTE_RECIPE, "adv_attacker_multihead.yaml")
     ),
+    "glyph_combined_shadows3": Rehearsal(
+        "glyph_combined",
+        "train",
+        2,
+        (SUBSTITUTE_RECIPE, "adv_attacker_multihead.yaml", "adv_attacker_attention.yaml"),
+    ),
 }
 
 

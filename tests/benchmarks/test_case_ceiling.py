@@ -59,3 +59,20 @@ def test_the_ceiling_compounds_over_the_schemes_lengths() -> None:
     assert case_ceiling.exact_ceiling(scheme, half_v) == pytest.approx(
         (mean**4 + mean**5 + mean**6) / 3
     )
+
+
+def test_pairs_replace_the_two_cases_and_must_be_the_schemes_symbols() -> None:
+    scheme = get_scheme("alnum5")  # 0-9A-Z: no letter has both cases
+    assert case_ceiling.twin_letters(scheme) == ""
+    assert case_ceiling.twin_letters(scheme, ["O0", "1I"]) == "O01I"
+    with pytest.raises(ValueError, match="'o'"):
+        case_ceiling.twin_letters(scheme, ["Oo"])
+    with pytest.raises(ValueError):
+        case_ceiling.twin_letters(scheme, ["O"])
+    glyphs = case_ceiling.render(scheme, "O0", 40, seed=1, canvas=(40, 64), pairs=("O0",))
+    assert glyphs.images.shape == (40, 1, 64, 40) and glyphs.twin("0") == glyphs.twin("O")
+    data = case_ceiling.Glyphs(
+        np.zeros((4, 1, 2, 2), np.float32), np.array([0, 0, 1, 2]), "O0D", ("O0",)
+    )
+    per = case_ceiling.case_accuracy(data, np.array([0, 2, 0, 2]))  # O->D is not an O/0 error
+    assert per["O"] == (1.0, 1) and per["0"] == (0.0, 1)
