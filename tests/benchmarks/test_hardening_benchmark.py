@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -127,7 +128,12 @@ def test_update_protocols_include_the_rehearsed_variant() -> None:
     every = hardening_updates.protocol_settings(budget)
     assert tuple(base) == hardening_updates.PROTOCOLS
     for name, plan in hardening_updates.REHEARSED.items():
-        assert every[name] == base[plan.source] and plan.size in ("query", "train")
+        # a rehearsed protocol hardens like its source, with at most a lower L-inf budget
+        source = base[plan.source]
+        expected = source if plan.linf is None else replace(source, linf=plan.linf)
+        assert every[name] == expected and plan.size in ("query", "train")
+        assert plan.linf is None or plan.linf < source.linf
+    assert any(plan.linf is not None for plan in hardening_updates.REHEARSED.values())
 
 
 def test_shadows_are_restored_from_rounds_saved_before_and_after_several_shadows() -> None:
@@ -149,3 +155,20 @@ def test_every_shadow_recipe_exists() -> None:
     assert hu.SUBSTITUTE_RECIPE in recipes and len(recipes) >= 2
     for recipe in recipes:
         assert (hardening.EXPERIMENTS / recipe).is_file(), recipe
+
+
+def test_the_linf_sweep_refuses_a_protocol_without_finished_rounds(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import hardening_linf_sweep as sweep
+
+    with pytest.raises(SystemExit):
+        sweep.main(["--work", str(tmp_path), "--protocol", "glyph_combined_shadows3"])
+    assert "no finished rounds of glyph_combined_shadows3" in capsys.readouterr().err
+    (tmp_path / "rounds").mkdir()
+    (tmp_path / "rounds" / "glyph_combined_shadows3.json").write_text("[]")
+    with pytest.raises(SystemExit):
+        sweep.main(
+            ["--work", str(tmp_path), "--protocol", "glyph_combined_shadows3", "--linf", "0"]
+        )
+    assert "above 0" in capsys.readouterr().err
